@@ -1,0 +1,1 @@
+"""AutoML-Zero."""

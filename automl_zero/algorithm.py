@@ -1,0 +1,146 @@
+"""Algorithms: the three component functions Setup, Predict and Learn (SPEC §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from .instruction import FEATURES_VECTOR_ADDRESS, Instruction
+from .ops import IS_RANDOM, OPS, OUT_KIND, Kind
+
+__all__ = ["Algorithm", "ComponentFunction", "COMPONENT_FUNCTIONS", "EncodedAlgorithm"]
+
+ComponentFunction = tuple[Instruction, ...]
+COMPONENT_FUNCTIONS = ("setup", "predict", "learn")
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedAlgorithm:
+    """Struct-of-arrays form read by the executor kernel (NO_OPs dropped).
+
+    ``code[:, 0..3]`` = op, in1, in2, out; ``data`` = the stored constants;
+    ``bounds`` = (start of predict, start of learn, end); setup starts at 0.
+    """
+
+    code: np.ndarray  # int32 (n, 4)
+    data: np.ndarray  # float64 (n, 3)
+    bounds: tuple[int, int, int]
+    has_random: bool
+    predict_writes_features: bool  # Predict may overwrite v0 (the executor restores it)
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """An immutable algorithm; mutation returns a new one.
+
+    Equality and hashing compare the three instruction lists exactly.
+    """
+
+    setup: ComponentFunction = ()
+    predict: ComponentFunction = ()
+    learn: ComponentFunction = ()
+    # Derived caches; excluded from equality, hashing and pickling.
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in COMPONENT_FUNCTIONS:
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.setup, self.predict, self.learn))
+
+    def __getstate__(self) -> dict:
+        return {"setup": self.setup, "predict": self.predict, "learn": self.learn}
+
+    def __setstate__(self, state: dict) -> None:
+        for name in COMPONENT_FUNCTIONS:
+            object.__setattr__(self, name, tuple(state[name]))
+        object.__setattr__(self, "_cache", {})
+
+    @property
+    def components(self) -> tuple[ComponentFunction, ComponentFunction, ComponentFunction]:
+        return (self.setup, self.predict, self.learn)
+
+    def replace(self, **components: ComponentFunction) -> Algorithm:
+        """A copy with some component functions replaced."""
+        parts = {name: getattr(self, name) for name in COMPONENT_FUNCTIONS}
+        parts.update({k: tuple(v) for k, v in components.items()})
+        return Algorithm(**parts)
+
+    def __len__(self) -> int:
+        return len(self.setup) + len(self.predict) + len(self.learn)
+
+    @property
+    def encoded(self) -> EncodedAlgorithm:
+        enc = self._cache.get("encoded")
+        if enc is None:
+            enc = _encode(self)
+            self._cache["encoded"] = enc
+        return enc
+
+    def max_addresses(self) -> tuple[int, int, int]:
+        """The number of scalar, vector and matrix addresses the algorithm needs."""
+        need = [0, 0, 0, 0]
+        for component in self.components:
+            for ins in component:
+                spec = OPS[ins.op]
+                for kind, addr in ((spec.in1, ins.in1), (spec.in2, ins.in2),
+                                   (spec.out, ins.out)):
+                    if kind != Kind.NONE:
+                        need[kind] = max(need[kind], addr + 1)
+        return need[1], need[2], need[3]
+
+    def check_memory(self, num_scalars: int, num_vectors: int, num_matrices: int) -> None:
+        """Raise ``ValueError`` naming the first instruction that is out of memory."""
+        limits = {Kind.SCALAR: num_scalars, Kind.VECTOR: num_vectors,
+                  Kind.MATRIX: num_matrices}
+        for cname, component in zip(("Setup", "Predict", "Learn"), self.components,
+                                    strict=True):
+            for i, ins in enumerate(component):
+                spec = OPS[ins.op]
+                for kind, addr in ((spec.in1, ins.in1), (spec.in2, ins.in2),
+                                   (spec.out, ins.out)):
+                    if kind != Kind.NONE and addr >= limits[kind]:
+                        raise ValueError(
+                            f"{cname} instruction {i + 1} `{ins}` uses "
+                            f"{kind.letter}{addr}, but memory has only "
+                            f"{limits[kind]} {kind.name.lower()} addresses "
+                            f"({kind.letter}0..{kind.letter}{limits[kind] - 1}); "
+                            f"raise num_{kind.name.lower()}_addresses")
+
+    def to_text(self) -> str:
+        """The paper-style text (``def Setup():`` ...), parseable by ``parse_algorithm``."""
+        from .text_format import format_algorithm
+
+        return format_algorithm(self)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _encode(alg: Algorithm) -> EncodedAlgorithm:
+    rows: list[tuple[int, int, int, int]] = []
+    data: list[tuple[float, float, float]] = []
+    bounds = []
+    for component in alg.components:
+        for ins in component:
+            if ins.op != 0:
+                rows.append((ins.op, ins.in1, ins.in2, ins.out))
+                data.append(ins.data)
+        bounds.append(len(rows))
+    code = np.array(rows, dtype=np.int32).reshape(-1, 4)
+    arr = np.array(data, dtype=np.float64).reshape(-1, 3)
+    has_random = bool(IS_RANDOM[code[:, 0]].any()) if len(rows) else False
+    predict = code[bounds[0]:bounds[1]]
+    writes_v0 = bool(((OUT_KIND[predict[:, 0]] == Kind.VECTOR)
+                      & (predict[:, 3] == FEATURES_VECTOR_ADDRESS)).any())
+    return EncodedAlgorithm(code, arr, (bounds[0], bounds[1], bounds[2]), has_random,
+                            writes_v0)

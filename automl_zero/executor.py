@@ -1,0 +1,228 @@
+"""Executor: runs algorithms on tasks through the numba kernel (SPEC §5).
+
+``execute`` is the batched entry point: many algorithms, many tasks, one kernel
+call. Task data is packed once per task collection into a ``TaskBatch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import _kernel
+from .algorithm import Algorithm
+
+if TYPE_CHECKING:
+    from .tasks import Task
+
+__all__ = ["MemorySpec", "TaskBatch", "ExecutionResult", "execute", "DEFAULT_MAX_ABS_ERROR"]
+
+DEFAULT_MAX_ABS_ERROR = 100.0
+
+
+@dataclass(frozen=True)
+class MemorySpec:
+    """Number of scalar, vector and matrix addresses (the original's compile-time
+    MAX_*_ADDRESSES, here a run-time setting)."""
+
+    num_scalar_addresses: int = 20
+    num_vector_addresses: int = 20
+    num_matrix_addresses: int = 20
+
+    def __post_init__(self) -> None:
+        if self.num_scalar_addresses < 2:
+            raise ValueError("num_scalar_addresses must be >= 2 (s0 label, s1 prediction)")
+        if self.num_vector_addresses < 1:
+            raise ValueError("num_vector_addresses must be >= 1 (v0 features)")
+        if self.num_matrix_addresses < 0:
+            raise ValueError("num_matrix_addresses must be >= 0")
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        return (self.num_scalar_addresses, self.num_vector_addresses,
+                self.num_matrix_addresses)
+
+
+@dataclass(frozen=True, eq=False)
+class TaskGroup:
+    """Tasks that share one schedule (examples, epochs, validation size), packed
+    task-innermost so the kernel runs them in lockstep."""
+
+    indices: np.ndarray  # int64: positions of these tasks in the collection
+    train_x: np.ndarray  # float64 (E * N, F, T): examples in the order they are seen
+    train_y: np.ndarray  # float64 (E * N, T)
+    per_epoch: int  # N
+    valid_x: np.ndarray  # float64 (NV, F, T)
+    valid_y: np.ndarray  # float64 (NV, T)
+    is_accuracy: np.ndarray  # bool (T,)
+
+    @property
+    def max_train(self) -> int:
+        return int(self.train_x.shape[0])
+
+    @property
+    def n_valid(self) -> int:
+        return int(self.valid_x.shape[0])
+
+    @classmethod
+    def from_tasks(cls, tasks: Sequence[Task], indices: Sequence[int]) -> TaskGroup:
+        # Materialise each task's example stream (epoch orders applied) once, so
+        # the kernel reads training examples contiguously.
+        xs = np.stack([t.train_features[t.epochs.reshape(-1)] for t in tasks], axis=-1)
+        ys = np.stack([t.train_labels[t.epochs.reshape(-1)] for t in tasks], axis=-1)
+        vxs = np.stack([t.valid_features for t in tasks], axis=-1)
+        vys = np.stack([t.valid_labels for t in tasks], axis=-1)
+        return cls(np.asarray(indices, dtype=np.int64),
+                   np.ascontiguousarray(xs, dtype=np.float64),
+                   np.ascontiguousarray(ys, dtype=np.float64),
+                   int(tasks[0].num_train_examples),
+                   np.ascontiguousarray(vxs, dtype=np.float64),
+                   np.ascontiguousarray(vys, dtype=np.float64),
+                   np.array([int(t.eval_type) == 4 for t in tasks], dtype=np.bool_))
+
+
+@dataclass(frozen=True, eq=False)
+class TaskBatch:
+    """A task collection packed for the kernel, grouped by schedule."""
+
+    tasks: tuple[Task, ...]
+    groups: tuple[TaskGroup, ...]
+
+    @property
+    def num_tasks(self) -> int:
+        return len(self.tasks)
+
+    @property
+    def features_size(self) -> int:
+        return int(self.groups[0].train_x.shape[1])
+
+    @classmethod
+    def from_tasks(cls, tasks: Sequence[Task]) -> TaskBatch:
+        """Pack tasks; all must have the same feature size."""
+        tasks = tuple(tasks)
+        if not tasks:
+            raise ValueError("a task collection needs at least one task")
+        sizes = {t.features_size for t in tasks}
+        if len(sizes) != 1:
+            raise ValueError(f"all tasks of a collection must have the same "
+                             f"features_size, got {sorted(sizes)}")
+        by_schedule: dict[tuple[int, int, int], list[int]] = {}
+        for i, t in enumerate(tasks):
+            key = (t.num_train_examples, t.num_train_epochs, t.num_valid_examples)
+            by_schedule.setdefault(key, []).append(i)
+        groups = tuple(TaskGroup.from_tasks([tasks[i] for i in members], members)
+                       for members in by_schedule.values())
+        return cls(tasks, groups)
+
+    def subset(self, indices: Sequence[int]) -> TaskBatch:
+        """The batch restricted to some tasks (e.g. a first stage for hurdles)."""
+        return TaskBatch.from_tasks([self.tasks[i] for i in indices])
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """Per-task fitness, train steps and (if requested) recorded errors."""
+
+    fitness: np.ndarray  # float64 (P, T)
+    train_steps: np.ndarray  # int64 (P,)
+    train_errors: np.ndarray  # float64 (P, T, R)
+    valid_errors: np.ndarray  # float64 (P, T, R)
+    num_errors: np.ndarray  # int64 (P, T, 2): recorded train / valid errors
+
+
+_EMPTY_CODE = np.zeros((0, 4), dtype=np.int32)
+_EMPTY_DATA = np.zeros((0, 3))
+
+
+def pack_algorithms(algorithms: Sequence[Algorithm]) -> tuple[np.ndarray, np.ndarray,
+                                                              np.ndarray, np.ndarray]:
+    """Concatenate encoded algorithms: (code, data, starts, has_random)."""
+    encoded = [a.encoded for a in algorithms]
+    starts = np.zeros((len(encoded), 5), dtype=np.int64)
+    offset = 0
+    for i, enc in enumerate(encoded):
+        starts[i, 0] = offset
+        starts[i, 1:4] = offset + np.asarray(enc.bounds)
+        starts[i, 4] = enc.predict_writes_features
+        offset += enc.bounds[2]
+    if offset:
+        code = np.concatenate([e.code for e in encoded])
+        data = np.concatenate([e.data for e in encoded])
+    else:
+        code, data = _EMPTY_CODE, _EMPTY_DATA
+    has_random = np.array([e.has_random for e in encoded], dtype=np.bool_)
+    return code, data, starts, has_random
+
+
+def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpec,
+            seeds: Sequence[int] | np.ndarray,
+            max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
+            num_train_examples: int | Sequence[int] | None = None,
+            num_valid_examples: int | None = None,
+            record_errors: int = 0, check_memory: bool = True) -> ExecutionResult:
+    """Execute algorithms on every task of ``batch`` (SPEC §5.2).
+
+    ``seeds[p]`` seeds the random-init ops of algorithm ``p`` before it runs.
+    ``num_train_examples`` (one number, or one per task) limits the training
+    steps like the original's ``num_all_train_examples`` (train budget, FEC
+    fingerprint); default: all examples of all epochs. ``num_valid_examples``
+    limits validation; the loss is still divided by the task's number of
+    validation examples. ``record_errors`` > 0 records that many per-example
+    errors of the first epoch (FEC fingerprints).
+    """
+    if check_memory:
+        for alg in algorithms:
+            alg.check_memory(*memory.sizes)
+    code, data, starts, has_random = pack_algorithms(algorithms)
+    num = len(algorithms)
+    seeds_arr = np.asarray(seeds, dtype=np.int64).reshape(num)
+    seeds_arr = np.where(has_random, seeds_arr % (2**32), -1)
+    n_tasks = batch.num_tasks
+    if num_train_examples is None:
+        n_train = None
+    else:
+        n_train = np.broadcast_to(np.asarray(num_train_examples, dtype=np.int64),
+                                  (n_tasks,))
+    fitness = np.zeros((num, n_tasks))
+    steps = np.zeros(num, dtype=np.int64)
+    train_err = np.zeros((num, n_tasks, record_errors))
+    valid_err = np.zeros((num, n_tasks, record_errors))
+    n_err = np.zeros((num, n_tasks, 2), dtype=np.int64)
+    single = len(batch.groups) == 1
+    for g in batch.groups:
+        n_all = g.max_train
+        if n_train is not None:
+            wanted = n_train[g.indices]
+            if (wanted != wanted[0]).any():
+                raise ValueError("num_train_examples must be equal for tasks with "
+                                 "the same schedule")
+            n_all = min(int(wanted[0]), n_all)
+        n_valid = g.n_valid if num_valid_examples is None else min(
+            int(num_valid_examples), g.n_valid)
+        if single:
+            fit_g, te_g, ve_g, ne_g = fitness, train_err, valid_err, n_err
+        else:
+            t = len(g.indices)
+            fit_g = np.zeros((num, t))
+            te_g = np.zeros((num, t, record_errors))
+            ve_g = np.zeros((num, t, record_errors))
+            ne_g = np.zeros((num, t, 2), dtype=np.int64)
+        steps_g = np.zeros(num, dtype=np.int64)
+        _kernel.execute_group(code, data, starts, seeds_arr, g.train_x, g.train_y,
+                              g.per_epoch, n_all, g.valid_x, g.valid_y,
+                              n_valid, float(g.n_valid), g.is_accuracy,
+                              memory.num_scalar_addresses,
+                              memory.num_vector_addresses,
+                              memory.num_matrix_addresses, float(max_abs_error),
+                              fit_g, steps_g, te_g, ve_g, ne_g,
+                              (0,) * g.train_x.shape[1], (0,) * g.train_x.shape[2])
+        steps += steps_g
+        if not single:
+            fitness[:, g.indices] = fit_g
+            train_err[:, g.indices] = te_g
+            valid_err[:, g.indices] = ve_g
+            n_err[:, g.indices] = ne_g
+    return ExecutionResult(fitness, steps, train_err, valid_err, n_err)

@@ -1,0 +1,79 @@
+"""Instructions: one op applied to addresses of the memory (SPEC §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ops import OPS, DataKind, Kind, Op, op_by_name
+
+__all__ = ["Instruction", "FEATURES_VECTOR_ADDRESS", "LABELS_SCALAR_ADDRESS",
+           "PREDICTIONS_SCALAR_ADDRESS", "float32", "index_to_float"]
+
+# Reserved addresses (the original's definitions.h).
+LABELS_SCALAR_ADDRESS = 0  # s0: label y (0 during Predict)
+PREDICTIONS_SCALAR_ADDRESS = 1  # s1: prediction
+FEATURES_VECTOR_ADDRESS = 0  # v0: features x
+
+
+def float32(x: float) -> float:
+    """Round a Python float to the nearest float32 (the original stores float_data as float)."""
+    return float(np.float32(x))
+
+
+def index_to_float(i: int, feature_size: int) -> float:
+    """The original's ``IndexToFloat``: the float code of element index ``i``."""
+    return float32((i + 0.5) / feature_size)
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    """An immutable instruction.
+
+    ``data`` holds the stored constants: for SCALAR_CONST_SET ``data[0]`` is a
+    float64 value; for the other const-set, uniform and gaussian ops the values
+    are float32 numbers (stored as Python floats exactly representable in
+    float32). Unused fields are 0, as in the original.
+    """
+
+    op: int
+    in1: int = 0
+    in2: int = 0
+    out: int = 0
+    data: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    @property
+    def spec(self) -> Op:
+        return OPS[self.op]
+
+    @classmethod
+    def make(cls, op: int | str | Op, out: int = 0, in1: int = 0, in2: int = 0,
+             data: tuple[float, ...] = ()) -> Instruction:
+        """Build an instruction, normalising constants to their stored precision.
+
+        ``Instruction.make("SCALAR_DIFF_OP", out=3, in1=0, in2=1)`` is ``s3 = s0 - s1``.
+        """
+        if isinstance(op, str):
+            spec = op_by_name(op)
+        elif isinstance(op, Op):
+            spec = op
+        else:
+            spec = OPS[op]
+        values = [float(x) for x in data] + [0.0] * (3 - len(data))
+        if len(values) != 3:
+            raise ValueError(f"{spec.name}: at most 3 constants, got {len(data)}")
+        if spec.data not in (DataKind.ACTIVATION, DataKind.NONE):
+            values = [float32(x) for x in values]
+        if spec.data == DataKind.NONE:
+            values = [0.0, 0.0, 0.0]
+        return cls(spec.code,
+                   in1 if spec.in1 != Kind.NONE else 0,
+                   in2 if spec.in2 != Kind.NONE else 0,
+                   out if spec.out != Kind.NONE else 0,
+                   (values[0], values[1], values[2]))
+
+    def __str__(self) -> str:
+        from .text_format import format_instruction
+
+        return format_instruction(self)

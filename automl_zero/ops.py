@@ -1,0 +1,357 @@
+"""The op table: all 65 AutoML-Zero ops, declared once (SPEC §3).
+
+Everything op-specific is derived from ``OPS``: the numba executor's dispatch
+(generated into ``_kernel.py`` by ``codegen.py``), the printer and the parser
+(``text_format.py``), random instruction generation (``randomizer.py``), the
+compute-cost train budget and the JSON format. Adding an op is one row here,
+``python -m automl_zero.codegen`` and a reference test in ``tests/naive.py``.
+
+Names of the kernel variables an op ``body`` may use (numba code, exactly one
+component function's memory and one decoded instruction):
+
+``s`` float64[S], ``v`` float64[V, F], ``m`` float64[M, F, F]: memory.
+``a``, ``b``, ``o``: input 1, input 2 and output address. ``d0``, ``d1``, ``d2``:
+the instruction's stored constants as float64 (SCALAR_CONST_SET: the value; the
+other const-set ops: float32-coded indices in [0, 1) decoded with the original's
+``FloatToIndex`` = int(float32(F) * float32(d)), then the value; uniform: low,
+high; gaussian: mean, stdev). ``F``: feature size.
+``tv`` float64[F] and ``tm`` float64[F, F]: scratch space for ops whose output
+may alias an input.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Kind",
+    "DataKind",
+    "Op",
+    "OPS",
+    "OP_BY_NAME",
+    "NUM_OPS",
+    "op_by_name",
+    "table_hash",
+]
+
+
+class Kind(enum.IntEnum):
+    """Address space of an op's input or output."""
+
+    NONE = 0
+    SCALAR = 1
+    VECTOR = 2
+    MATRIX = 3
+
+    @property
+    def letter(self) -> str:
+        return "_svm"[self]
+
+
+class DataKind(enum.IntEnum):
+    """What an instruction's stored constants mean (SPEC §2, §8.4)."""
+
+    NONE = 0
+    ACTIVATION = 1  # SCALAR_CONST_SET: one float64 value
+    VECTOR_INDEX_VALUE = 2  # VECTOR_CONST_SET: float32 index in [0,1), float32 value
+    MATRIX_INDEX_VALUE = 3  # MATRIX_CONST_SET: two float32 indices, float32 value
+    UNIFORM = 4  # *_UNIFORM_SET: float32 low, high (unordered)
+    GAUSSIAN = 5  # *_GAUSSIAN_SET: float32 mean, stdev
+
+
+S, V, M, N = Kind.SCALAR, Kind.VECTOR, Kind.MATRIX, Kind.NONE
+
+
+@dataclass(frozen=True)
+class Op:
+    """One row of the op table.
+
+    ``fmt`` is the printed form (paper style) with ``{o}``, ``{a}``, ``{b}`` for
+    addresses and ``{d0}``..``{d2}`` for stored constants; ``alt_fmts`` are
+    further forms the parser accepts (the original's and the paper's variants).
+    """
+
+    code: int  # stable id (= instruction.proto enum = paper OP number); never reuse
+    name: str  # instruction.proto enum name, e.g. "SCALAR_SUM_OP"
+    in1: Kind
+    in2: Kind
+    out: Kind
+    data: DataKind
+    random: bool  # draws random numbers at execution time
+    fmt: str
+    body: str
+    cost: int  # compute-cost units of the original's compute_cost.cc (train budget)
+    alt_fmts: tuple[str, ...] = ()
+
+    @property
+    def num_inputs(self) -> int:
+        return (self.in1 != N) + (self.in2 != N)
+
+
+def _ew(kind: Kind, expr: str) -> str:
+    """Element-wise body over a vector or matrix; ``X`` and ``Y`` are the inputs."""
+    if kind == V:
+        e = expr.replace("X", "v[a, i]").replace("Y", "v[b, i]")
+        return f"for i in range(F):\n    v[o, i] = {e}"
+    e = expr.replace("X", "m[a, i, j]").replace("Y", "m[b, i, j]")
+    return f"for i in range(F):\n    for j in range(F):\n        m[o, i, j] = {e}"
+
+
+def _minmax(x: str, y: str, rule: str) -> str:
+    # NaN behaviour differs between the original's scalar/vector (std::min/max,
+    # Eigen cwise) and matrix (explicit ternary) ops; reproduce each.
+    return {
+        "std_min": f"{y} if {y} < {x} else {x}",
+        "std_max": f"{y} if {x} < {y} else {x}",
+        "tern_min": f"{x} if {x} < {y} else {y}",
+        "tern_max": f"{x} if {x} > {y} else {y}",
+    }[rule]
+
+
+_STD_ROW = """\
+for i in range(F):
+    acc = 0.0
+    acc2 = 0.0
+    for j in range(F):
+        acc += m[a, i, j]
+        acc2 += m[a, i, j] * m[a, i, j]
+    mu = acc / F
+    tv[i] = np.sqrt(acc2 / F - mu * mu)
+for i in range(F):
+    v[o, i] = tv[i]"""
+
+_UNIFORM = "(d0 if d0 >= d1 else np.random.uniform(d0, d1))"  # absl: lo >= hi -> lo
+_GAUSS = "(d0 + d1 * np.random.standard_normal())"
+
+OPS: tuple[Op, ...] = (
+    Op(0, "NO_OP", N, N, N, DataKind.NONE, False, "no_op", "pass", 3013921,
+       ("NoOp()", "no_op()", "NO_OP")),
+    Op(1, "SCALAR_SUM_OP", S, S, S, DataKind.NONE, False,
+       "s{o} = s{a} + s{b}", "s[o] = s[a] + s[b]", 4703759),
+    Op(2, "SCALAR_DIFF_OP", S, S, S, DataKind.NONE, False,
+       "s{o} = s{a} - s{b}", "s[o] = s[a] - s[b]", 5102027),
+    Op(3, "SCALAR_PRODUCT_OP", S, S, S, DataKind.NONE, False,
+       "s{o} = s{a} * s{b}", "s[o] = s[a] * s[b]", 4418347),
+    Op(4, "SCALAR_DIVISION_OP", S, S, S, DataKind.NONE, False,
+       "s{o} = s{a} / s{b}", "s[o] = s[a] / s[b]", 3963916),
+    Op(5, "SCALAR_ABS_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = abs(s{a})", "s[o] = abs(s[a])", 3684352),
+    Op(6, "SCALAR_RECIPROCAL_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = 1 / s{a}", "s[o] = 1.0 / s[a]", 4212086),
+    Op(7, "SCALAR_SIN_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = sin(s{a})", "s[o] = np.sin(s[a])", 7538523),
+    Op(8, "SCALAR_COS_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = cos(s{a})", "s[o] = np.cos(s[a])", 7452807),
+    Op(9, "SCALAR_TAN_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = tan(s{a})", "s[o] = np.tan(s[a])", 7583203),
+    Op(10, "SCALAR_ARCSIN_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = arcsin(s{a})", "s[o] = np.arcsin(s[a])", 9145616),
+    Op(11, "SCALAR_ARCCOS_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = arccos(s{a})", "s[o] = np.arccos(s[a])", 7673039),
+    Op(12, "SCALAR_ARCTAN_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = arctan(s{a})", "s[o] = np.arctan(s[a])", 9273978),
+    Op(13, "SCALAR_EXP_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = exp(s{a})", "s[o] = np.exp(s[a])", 11755929),
+    Op(14, "SCALAR_LOG_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = log(s{a})", "s[o] = np.log(s[a])", 11627725),
+    # Heaviside: scalar uses >= 0, vector and matrix use > 0 (the original's code).
+    Op(15, "SCALAR_HEAVYSIDE_OP", S, N, S, DataKind.NONE, False,
+       "s{o} = heaviside(s{a}, 1.0)", "s[o] = 1.0 if s[a] >= 0.0 else 0.0", 4057075,
+       ("s{o} = heaviside(s{a})",)),
+    Op(16, "VECTOR_HEAVYSIDE_OP", V, N, V, DataKind.NONE, False,
+       "v{o} = heaviside(v{a}, 1.0)", _ew(V, "1.0 if X > 0.0 else 0.0"), 3965743,
+       ("v{o} = heaviside(v{a})",)),
+    Op(17, "MATRIX_HEAVYSIDE_OP", M, N, M, DataKind.NONE, False,
+       "m{o} = heaviside(m{a}, 1.0)", _ew(M, "1.0 if X > 0.0 else 0.0"), 6728311,
+       ("m{o} = heaviside(m{a})",)),
+    Op(18, "SCALAR_VECTOR_PRODUCT_OP", S, V, V, DataKind.NONE, False,
+       "v{o} = s{a} * v{b}",
+       "x = s[a]\nfor i in range(F):\n    v[o, i] = v[b, i] * x", 3705015,
+       ("v{o} = v{b} * s{a}",)),
+    Op(19, "SCALAR_BROADCAST_OP", S, N, V, DataKind.NONE, False,
+       "v{o} = bcast(s{a})", "x = s[a]\nfor i in range(F):\n    v[o, i] = x", 4165814),
+    Op(20, "VECTOR_RECIPROCAL_OP", V, N, V, DataKind.NONE, False,
+       "v{o} = 1 / v{a}", _ew(V, "1.0 / X"), 6311851),
+    Op(21, "VECTOR_NORM_OP", V, N, S, DataKind.NONE, False,
+       "s{o} = norm(v{a})",
+       "acc = 0.0\nfor i in range(F):\n    acc += v[a, i] * v[a, i]\ns[o] = np.sqrt(acc)",
+       4810562),
+    Op(22, "VECTOR_ABS_OP", V, N, V, DataKind.NONE, False,
+       "v{o} = abs(v{a})", _ew(V, "abs(X)"), 3713533),
+    Op(23, "VECTOR_SUM_OP", V, V, V, DataKind.NONE, False,
+       "v{o} = v{a} + v{b}", _ew(V, "X + Y"), 4701519),
+    Op(24, "VECTOR_DIFF_OP", V, V, V, DataKind.NONE, False,
+       "v{o} = v{a} - v{b}", _ew(V, "X - Y"), 4165747),
+    Op(25, "VECTOR_PRODUCT_OP", V, V, V, DataKind.NONE, False,
+       "v{o} = v{a} * v{b}", _ew(V, "X * Y"), 4504555),
+    Op(26, "VECTOR_DIVISION_OP", V, V, V, DataKind.NONE, False,
+       "v{o} = v{a} / v{b}", _ew(V, "X / Y"), 4556237),
+    Op(27, "VECTOR_INNER_PRODUCT_OP", V, V, S, DataKind.NONE, False,
+       "s{o} = dot(v{a}, v{b})",
+       "acc = 0.0\nfor i in range(F):\n    acc += v[a, i] * v[b, i]\ns[o] = acc",
+       4294617),
+    Op(28, "VECTOR_OUTER_PRODUCT_OP", V, V, M, DataKind.NONE, False,
+       "m{o} = outer(v{a}, v{b})",
+       "for i in range(F):\n    for j in range(F):\n        m[o, i, j] = v[a, i] * v[b, j]",
+       9833707),
+    Op(29, "SCALAR_MATRIX_PRODUCT_OP", S, M, M, DataKind.NONE, False,
+       "m{o} = s{a} * m{b}",
+       "x = s[a]\nfor i in range(F):\n    for j in range(F):\n"
+       "        m[o, i, j] = m[b, i, j] * x", 5986302,
+       ("m{o} = m{b} * s{a}",)),
+    Op(30, "MATRIX_RECIPROCAL_OP", M, N, M, DataKind.NONE, False,
+       "m{o} = 1 / m{a}", _ew(M, "1.0 / X"), 24336141),
+    Op(31, "MATRIX_VECTOR_PRODUCT_OP", M, V, V, DataKind.NONE, False,
+       "v{o} = dot(m{a}, v{b})",
+       "for i in range(F):\n    acc = 0.0\n    for j in range(F):\n"
+       "        acc += m[a, i, j] * v[b, j]\n    tv[i] = acc\n"
+       "for i in range(F):\n    v[o, i] = tv[i]", 9310002),
+    Op(32, "VECTOR_COLUMN_BROADCAST_OP", V, N, M, DataKind.NONE, False,
+       "m{o} = bcast(v{a}, axis=0)",
+       "for i in range(F):\n    x = v[a, i]\n    for j in range(F):\n        m[o, i, j] = x",
+       10993088),
+    Op(33, "VECTOR_ROW_BROADCAST_OP", V, N, M, DataKind.NONE, False,
+       "m{o} = bcast(v{a}, axis=1)",
+       "for i in range(F):\n    for j in range(F):\n        m[o, i, j] = v[a, j]",
+       11087322),
+    Op(34, "MATRIX_NORM_OP", M, N, S, DataKind.NONE, False,
+       "s{o} = norm(m{a})",
+       "acc = 0.0\nfor i in range(F):\n    for j in range(F):\n"
+       "        acc += m[a, i, j] * m[a, i, j]\ns[o] = np.sqrt(acc)", 6422746),
+    Op(35, "MATRIX_COLUMN_NORM_OP", M, N, V, DataKind.NONE, False,
+       "v{o} = norm(m{a}, axis=0)",
+       "for j in range(F):\n    acc = 0.0\n    for i in range(F):\n"
+       "        acc += m[a, i, j] * m[a, i, j]\n    v[o, j] = np.sqrt(acc)", 6682187),
+    Op(36, "MATRIX_ROW_NORM_OP", M, N, V, DataKind.NONE, False,
+       "v{o} = norm(m{a}, axis=1)",
+       "for i in range(F):\n    acc = 0.0\n    for j in range(F):\n"
+       "        acc += m[a, i, j] * m[a, i, j]\n    v[o, i] = np.sqrt(acc)", 13351123),
+    Op(37, "MATRIX_TRANSPOSE_OP", M, N, M, DataKind.NONE, False,
+       "m{o} = transpose(m{a})",
+       "for i in range(F):\n    for j in range(F):\n        tm[i, j] = m[a, j, i]\n"
+       "for i in range(F):\n    for j in range(F):\n        m[o, i, j] = tm[i, j]",
+       9394756),
+    Op(38, "MATRIX_ABS_OP", M, N, M, DataKind.NONE, False,
+       "m{o} = abs(m{a})", _ew(M, "abs(X)"), 4630926),
+    Op(39, "MATRIX_SUM_OP", M, M, M, DataKind.NONE, False,
+       "m{o} = m{a} + m{b}", _ew(M, "X + Y"), 5579381),
+    Op(40, "MATRIX_DIFF_OP", M, M, M, DataKind.NONE, False,
+       "m{o} = m{a} - m{b}", _ew(M, "X - Y"), 5429452),
+    Op(41, "MATRIX_PRODUCT_OP", M, M, M, DataKind.NONE, False,
+       "m{o} = m{a} * m{b}", _ew(M, "X * Y"), 5475227),
+    Op(42, "MATRIX_DIVISION_OP", M, M, M, DataKind.NONE, False,
+       "m{o} = m{a} / m{b}", _ew(M, "X / Y"), 18234378),
+    Op(43, "MATRIX_MATRIX_PRODUCT_OP", M, M, M, DataKind.NONE, False,
+       "m{o} = matmul(m{a}, m{b})",
+       "for i in range(F):\n    for j in range(F):\n        tm[i, j] = 0.0\n"
+       "    for k in range(F):\n        x = m[a, i, k]\n        for j in range(F):\n"
+       "            tm[i, j] += x * m[b, k, j]\n"
+       "for i in range(F):\n    for j in range(F):\n        m[o, i, j] = tm[i, j]",
+       14516296),
+    Op(44, "SCALAR_MIN_OP", S, S, S, DataKind.NONE, False,
+       "s{o} = minimum(s{a}, s{b})",
+       "x = s[a]\ny = s[b]\ns[o] = " + _minmax("x", "y", "std_min"), 3677265),
+    Op(45, "VECTOR_MIN_OP", V, V, V, DataKind.NONE, False,
+       "v{o} = minimum(v{a}, v{b})", _ew(V, _minmax("X", "Y", "std_min")), 3989956),
+    Op(46, "MATRIX_MIN_OP", M, M, M, DataKind.NONE, False,
+       "m{o} = minimum(m{a}, m{b})", _ew(M, _minmax("X", "Y", "tern_min")), 5457728),
+    Op(47, "SCALAR_MAX_OP", S, S, S, DataKind.NONE, False,
+       "s{o} = maximum(s{a}, s{b})",
+       "x = s[a]\ny = s[b]\ns[o] = " + _minmax("x", "y", "std_max"), 4573695),
+    Op(48, "VECTOR_MAX_OP", V, V, V, DataKind.NONE, False,
+       "v{o} = maximum(v{a}, v{b})", _ew(V, _minmax("X", "Y", "std_max")), 3974229),
+    Op(49, "MATRIX_MAX_OP", M, M, M, DataKind.NONE, False,
+       "m{o} = maximum(m{a}, m{b})", _ew(M, _minmax("X", "Y", "tern_max")), 5840952),
+    Op(50, "VECTOR_MEAN_OP", V, N, S, DataKind.NONE, False,
+       "s{o} = mean(v{a})",
+       "acc = 0.0\nfor i in range(F):\n    acc += v[a, i]\ns[o] = acc / F", 4280443),
+    Op(51, "MATRIX_MEAN_OP", M, N, S, DataKind.NONE, False,
+       "s{o} = mean(m{a})",
+       "acc = 0.0\nfor i in range(F):\n    for j in range(F):\n        acc += m[a, i, j]\n"
+       "s[o] = acc / (F * F)", 4595196),
+    Op(52, "MATRIX_ROW_MEAN_OP", M, N, V, DataKind.NONE, False,
+       "v{o} = mean(m{a}, axis=1)",
+       "for i in range(F):\n    acc = 0.0\n    for j in range(F):\n"
+       "        acc += m[a, i, j]\n    tv[i] = acc / F\n"
+       "for i in range(F):\n    v[o, i] = tv[i]", 9763956),
+    # Standard deviations use the naive formula sqrt(E[x^2] - E[x]^2): it can be NaN.
+    Op(53, "MATRIX_ROW_ST_DEV_OP", M, N, V, DataKind.NONE, False,
+       "v{o} = std(m{a}, axis=1)", _STD_ROW, 16766477),
+    Op(54, "VECTOR_ST_DEV_OP", V, N, S, DataKind.NONE, False,
+       "s{o} = std(v{a})",
+       "acc = 0.0\nacc2 = 0.0\nfor i in range(F):\n    acc += v[a, i]\n"
+       "    acc2 += v[a, i] * v[a, i]\nmu = acc / F\ns[o] = np.sqrt(acc2 / F - mu * mu)",
+       5585730),
+    Op(55, "MATRIX_ST_DEV_OP", M, N, S, DataKind.NONE, False,
+       "s{o} = std(m{a})",
+       "acc = 0.0\nacc2 = 0.0\nfor i in range(F):\n    for j in range(F):\n"
+       "        acc += m[a, i, j]\n        acc2 += m[a, i, j] * m[a, i, j]\n"
+       "mu = acc / (F * F)\ns[o] = np.sqrt(acc2 / (F * F) - mu * mu)", 10640216),
+    Op(56, "SCALAR_CONST_SET_OP", N, N, S, DataKind.ACTIVATION, False,
+       "s{o} = {d0}", "s[o] = d0", 3691108),
+    Op(57, "VECTOR_CONST_SET_OP", N, N, V, DataKind.VECTOR_INDEX_VALUE, False,
+       "v{o}[{d0}] = {d1}", "v[o, min(int(np.float32(F) * np.float32(d0)), F - 1)] = d1", 3991421),
+    Op(58, "MATRIX_CONST_SET_OP", N, N, M, DataKind.MATRIX_INDEX_VALUE, False,
+       "m{o}[{d0}, {d1}] = {d2}",
+       "m[o, min(int(np.float32(F) * np.float32(d0)), F - 1),"
+       " min(int(np.float32(F) * np.float32(d1)), F - 1)] = d2", 3693035),
+    Op(59, "SCALAR_UNIFORM_SET_OP", N, N, S, DataKind.UNIFORM, True,
+       "s{o} = uniform({d0}, {d1})", "s[o] = " + _UNIFORM, 26610704),
+    Op(60, "VECTOR_UNIFORM_SET_OP", N, N, V, DataKind.UNIFORM, True,
+       "v{o} = uniform({d0}, {d1})",
+       "for i in range(F):\n    v[o, i] = " + _UNIFORM, 57817372,
+       ("v{o} = uniform({d0}, {d1}, n_features)",)),
+    Op(61, "MATRIX_UNIFORM_SET_OP", N, N, M, DataKind.UNIFORM, True,
+       "m{o} = uniform({d0}, {d1})",
+       "for i in range(F):\n    for j in range(F):\n        m[o, i, j] = " + _UNIFORM,
+       208339446, ("m{o} = uniform({d0}, {d1}, (n_features, n_features))",)),
+    Op(62, "SCALAR_GAUSSIAN_SET_OP", N, N, S, DataKind.GAUSSIAN, True,
+       "s{o} = gaussian({d0}, {d1})", "s[o] = " + _GAUSS, 20775635),
+    Op(63, "VECTOR_GAUSSIAN_SET_OP", N, N, V, DataKind.GAUSSIAN, True,
+       "v{o} = gaussian({d0}, {d1})",
+       "for i in range(F):\n    v[o, i] = " + _GAUSS, 77483018,
+       ("v{o} = gaussian({d0}, {d1}, n_features)",)),
+    Op(64, "MATRIX_GAUSSIAN_SET_OP", N, N, M, DataKind.GAUSSIAN, True,
+       "m{o} = gaussian({d0}, {d1})",
+       "for i in range(F):\n    for j in range(F):\n        m[o, i, j] = " + _GAUSS,
+       277690384, ("m{o} = gaussian({d0}, {d1}, (n_features, n_features))",)),
+)
+
+NUM_OPS = len(OPS)
+OP_BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
+
+assert all(op.code == i for i, op in enumerate(OPS)), "OPS must be ordered by code"
+
+# Derived arrays for vectorised use (mutator, budget, codegen).
+IN1_KIND = np.array([op.in1 for op in OPS], dtype=np.int8)
+IN2_KIND = np.array([op.in2 for op in OPS], dtype=np.int8)
+OUT_KIND = np.array([op.out for op in OPS], dtype=np.int8)
+DATA_KIND = np.array([op.data for op in OPS], dtype=np.int8)
+IS_RANDOM = np.array([op.random for op in OPS], dtype=np.bool_)
+COST = np.array([op.cost for op in OPS], dtype=np.int64)
+
+
+def op_by_name(name: str, where: str = "op") -> Op:
+    """Look an op up by its enum name; ``SCALAR_SUM_OP`` and ``SCALAR_SUM`` both work.
+
+    Raises ``KeyError`` with a message naming ``where`` for unknown names.
+    """
+    key = name.strip().upper()
+    op = OP_BY_NAME.get(key) or OP_BY_NAME.get(key + "_OP")
+    if op is None:
+        raise KeyError(f"{where}: unknown op {name!r} (valid: NO_OP, SCALAR_SUM_OP, ...,"
+                       f" MATRIX_GAUSSIAN_SET_OP; see `automl-zero ops`)")
+    return op
+
+
+def table_hash() -> str:
+    """A short hash of everything in the table that generated code depends on."""
+    h = hashlib.sha256()
+    for op in OPS:
+        h.update(repr((op.code, op.name, int(op.in1), int(op.in2), int(op.out),
+                       int(op.data), op.random, op.body)).encode())
+    return h.hexdigest()[:16]
