@@ -43,7 +43,7 @@ def execute_group(code, data, starts, seeds,
                   valid_x, valid_y, n_valid, valid_div, is_accuracy,
                   num_scalars, num_vectors, num_matrices, max_abs_error,
                   fitness_out, steps_out, train_err, valid_err, n_err,
-                  f_token, t_token):
+                  s_out, v_out, m_out, f_token, t_token):
     """Execute P algorithms on a group of T tasks that share one schedule.
 
     code: int32 (n, 4) op/in1/in2/out of all algorithms, concatenated.
@@ -62,6 +62,8 @@ def execute_group(code, data, starts, seeds,
     fitness_out: float64 (P, T); steps_out: int64 (P,) train steps, failing steps
       included. train_err / valid_err: float64 (P, T, R) per-example errors of the
       first epoch (R = 0: not recorded); n_err: int64 (P, T, 2) counts recorded.
+    s_out, v_out, m_out: final memory of each algorithm (P, *s.shape) etc., for
+      tests and inspection; zero-length first axis: not recorded.
     f_token, t_token: tuples of F and T zeros (their types fix F and T).
     """
     # F and T are compile-time constants, carried by the lengths of the token
@@ -613,3 +615,7 @@ def execute_group(code, data, starts, seeds,
             pc = predict_start
             end = learn_start
         steps_out[p] = steps
+        if s_out.shape[0] > 0:
+            s_out[p] = s
+            v_out[p] = v
+            m_out[p] = m

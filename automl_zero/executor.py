@@ -131,6 +131,9 @@ class ExecutionResult:
     train_errors: np.ndarray  # float64 (P, T, R)
     valid_errors: np.ndarray  # float64 (P, T, R)
     num_errors: np.ndarray  # int64 (P, T, 2): recorded train / valid errors
+    # Final memory when requested: scalars (P, T, S), vectors (P, T, V, F),
+    # matrices (P, T, M, F, F); None otherwise.
+    final_memory: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 _EMPTY_CODE = np.zeros((0, 4), dtype=np.int32)
@@ -162,7 +165,8 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
             max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
             num_train_examples: int | Sequence[int] | None = None,
             num_valid_examples: int | None = None,
-            record_errors: int = 0, check_memory: bool = True) -> ExecutionResult:
+            record_errors: int = 0, check_memory: bool = True,
+            return_memory: bool = False) -> ExecutionResult:
     """Execute algorithms on every task of ``batch`` (SPEC §5.2).
 
     ``seeds[p]`` seeds the random-init ops of algorithm ``p`` before it runs.
@@ -171,7 +175,9 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
     fingerprint); default: all examples of all epochs. ``num_valid_examples``
     limits validation; the loss is still divided by the task's number of
     validation examples. ``record_errors`` > 0 records that many per-example
-    errors of the first epoch (FEC fingerprints).
+    errors of the first epoch (FEC fingerprints). ``return_memory`` returns
+    each algorithm's memory after its run (with ``num_train_examples=0``: the
+    memory right after Setup).
     """
     if check_memory:
         for alg in algorithms:
@@ -192,6 +198,14 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
     valid_err = np.zeros((num, n_tasks, record_errors))
     n_err = np.zeros((num, n_tasks, 2), dtype=np.int64)
     single = len(batch.groups) == 1
+    n_s, n_v, n_m = (max(memory.num_scalar_addresses, 2),
+                     max(memory.num_vector_addresses, 1),
+                     max(memory.num_matrix_addresses, 1))
+    f = batch.features_size
+    mem_out = None
+    if return_memory:
+        mem_out = (np.zeros((num, n_tasks, n_s)), np.zeros((num, n_tasks, n_v, f)),
+                   np.zeros((num, n_tasks, n_m, f, f)))
     for g in batch.groups:
         n_all = g.max_train
         if n_train is not None:
@@ -211,18 +225,29 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
             ve_g = np.zeros((num, t, record_errors))
             ne_g = np.zeros((num, t, 2), dtype=np.int64)
         steps_g = np.zeros(num, dtype=np.int64)
+        t = len(g.indices)
+        p_mem = num if return_memory else 0
+        s_g = np.zeros((p_mem, n_s, t))
+        v_g = np.zeros((p_mem, n_v, f, t))
+        m_g = np.zeros((p_mem, n_m, f, f, t))
         _kernel.execute_group(code, data, starts, seeds_arr, g.train_x, g.train_y,
                               g.per_epoch, n_all, g.valid_x, g.valid_y,
                               n_valid, float(g.n_valid), g.is_accuracy,
                               memory.num_scalar_addresses,
                               memory.num_vector_addresses,
                               memory.num_matrix_addresses, float(max_abs_error),
-                              fit_g, steps_g, te_g, ve_g, ne_g,
+                              fit_g, steps_g, te_g, ve_g, ne_g, s_g, v_g, m_g,
                               (0,) * g.train_x.shape[1], (0,) * g.train_x.shape[2])
         steps += steps_g
+        if mem_out is not None:
+            mem_out[0][:, g.indices] = np.moveaxis(s_g, -1, 1)
+            mem_out[1][:, g.indices] = np.moveaxis(v_g, -1, 1)
+            mem_out[2][:, g.indices] = np.moveaxis(m_g, -1, 1)
         if not single:
             fitness[:, g.indices] = fit_g
             train_err[:, g.indices] = te_g
             valid_err[:, g.indices] = ve_g
             n_err[:, g.indices] = ne_g
-    return ExecutionResult(fitness, steps, train_err, valid_err, n_err)
+    if mem_out is not None and memory.num_matrix_addresses == 0:
+        mem_out = (mem_out[0], mem_out[1], mem_out[2][:, :, :0])
+    return ExecutionResult(fitness, steps, train_err, valid_err, n_err, mem_out)
