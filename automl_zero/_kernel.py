@@ -40,9 +40,9 @@ def _flip_and_squash(x):
 @nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
 def execute_group(code, data, starts, seeds,
                   train_x, train_y, per_epoch, n_all,
-                  valid_x, valid_y, n_valid, valid_div, is_accuracy,
+                  valid_x, valid_y, n_valid, valid_div, is_accuracy, num_real,
                   num_scalars, num_vectors, num_matrices, max_abs_error,
-                  fitness_out, steps_out, train_err, valid_err, n_err,
+                  fitness_out, steps_out, valid_steps_out, train_err, valid_err, n_err,
                   s_out, v_out, m_out, f_token, t_token):
     """Execute P algorithms on a group of T tasks that share one schedule.
 
@@ -59,8 +59,11 @@ def execute_group(code, data, starts, seeds,
     valid_x: float64 (NV, F, T); valid_y: (NV, T); n_valid: examples to validate
       on; valid_div: divisor of the validation loss (all validation examples).
     is_accuracy: bool (T,): ACCURACY task (else RMS_ERROR).
+    num_real: lanes t >= num_real only pad the group to T tasks; they count as
+      stopped from the start (no steps, no fitness).
     fitness_out: float64 (P, T); steps_out: int64 (P,) train steps, failing steps
-      included. train_err / valid_err: float64 (P, T, R) per-example errors of the
+      included; valid_steps_out: int64 (P,) validation Predicts run.
+      train_err / valid_err: float64 (P, T, R) per-example errors of the
       first epoch (R = 0: not recorded); n_err: int64 (P, T, 2) counts recorded.
     s_out, v_out, m_out: final memory of each algorithm (P, *s.shape) etc., for
       tests and inspection; zero-length first axis: not recorded.
@@ -105,13 +108,14 @@ def execute_group(code, data, starts, seeds,
         v[:, :, :] = 0.0
         m[:, :, :, :] = 0.0
         for t in range(T):
-            running[t] = True
+            running[t] = t < num_real
             best[t] = 0.0
             fitness_out[p, t] = 0.0
             n_err[p, t, 0] = 0
             n_err[p, t, 1] = 0
-        num_running = T
+        num_running = num_real
         steps = 0
+        valid_steps = 0
         gdone = 0  # training examples completed
         epoch_left = per_epoch  # training examples left before the next validation
         vk = 0  # validation examples completed in the current validation
@@ -473,28 +477,34 @@ def execute_group(code, data, starts, seeds,
                         m[o, min(int(np.float32(F) * np.float32(d0)), F - 1), min(int(np.float32(F) * np.float32(d1)), F - 1), t] = d2
                 elif c == 59:  # SCALAR_UNIFORM_SET_OP: s{o} = uniform({d0}, {d1})
                     for t in range(T):
-                        s[o, t] = (d0 if d0 >= d1 else np.random.uniform(d0, d1))
+                        if running[t]:
+                            s[o, t] = (d0 if d0 >= d1 else np.random.uniform(d0, d1))
                 elif c == 60:  # VECTOR_UNIFORM_SET_OP: v{o} = uniform({d0}, {d1})
                     for i in range(F):
                         for t in range(T):
-                            v[o, i, t] = (d0 if d0 >= d1 else np.random.uniform(d0, d1))
+                            if running[t]:
+                                v[o, i, t] = (d0 if d0 >= d1 else np.random.uniform(d0, d1))
                 elif c == 61:  # MATRIX_UNIFORM_SET_OP: m{o} = uniform({d0}, {d1})
                     for i in range(F):
                         for j in range(F):
                             for t in range(T):
-                                m[o, i, j, t] = (d0 if d0 >= d1 else np.random.uniform(d0, d1))
+                                if running[t]:
+                                    m[o, i, j, t] = (d0 if d0 >= d1 else np.random.uniform(d0, d1))
                 elif c == 62:  # SCALAR_GAUSSIAN_SET_OP: s{o} = gaussian({d0}, {d1})
                     for t in range(T):
-                        s[o, t] = (d0 + d1 * np.random.standard_normal())
+                        if running[t]:
+                            s[o, t] = (d0 + d1 * np.random.standard_normal())
                 elif c == 63:  # VECTOR_GAUSSIAN_SET_OP: v{o} = gaussian({d0}, {d1})
                     for i in range(F):
                         for t in range(T):
-                            v[o, i, t] = (d0 + d1 * np.random.standard_normal())
+                            if running[t]:
+                                v[o, i, t] = (d0 + d1 * np.random.standard_normal())
                 elif c == 64:  # MATRIX_GAUSSIAN_SET_OP: m{o} = gaussian({d0}, {d1})
                     for i in range(F):
                         for j in range(F):
                             for t in range(T):
-                                m[o, i, j, t] = (d0 + d1 * np.random.standard_normal())
+                                if running[t]:
+                                    m[o, i, j, t] = (d0 + d1 * np.random.standard_normal())
             # A component function has finished: move the state machine on.
             if phase == _SETUP:
                 if n_all <= 0:
@@ -553,6 +563,7 @@ def execute_group(code, data, starts, seeds,
                 else:
                     phase = _TRAIN_PREDICT
             else:  # _VALID_PREDICT finished
+                valid_steps += num_running
                 num_bad = 0
                 if any_accuracy:
                     for t in range(T):
@@ -615,6 +626,7 @@ def execute_group(code, data, starts, seeds,
             pc = predict_start
             end = learn_start
         steps_out[p] = steps
+        valid_steps_out[p] = valid_steps
         if s_out.shape[0] > 0:
             s_out[p] = s
             v_out[p] = v

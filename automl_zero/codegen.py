@@ -60,9 +60,9 @@ def _flip_and_squash(x):
 @nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
 def execute_group(code, data, starts, seeds,
                   train_x, train_y, per_epoch, n_all,
-                  valid_x, valid_y, n_valid, valid_div, is_accuracy,
+                  valid_x, valid_y, n_valid, valid_div, is_accuracy, num_real,
                   num_scalars, num_vectors, num_matrices, max_abs_error,
-                  fitness_out, steps_out, train_err, valid_err, n_err,
+                  fitness_out, steps_out, valid_steps_out, train_err, valid_err, n_err,
                   s_out, v_out, m_out, f_token, t_token):
     \"\"\"Execute P algorithms on a group of T tasks that share one schedule.
 
@@ -79,8 +79,11 @@ def execute_group(code, data, starts, seeds,
     valid_x: float64 (NV, F, T); valid_y: (NV, T); n_valid: examples to validate
       on; valid_div: divisor of the validation loss (all validation examples).
     is_accuracy: bool (T,): ACCURACY task (else RMS_ERROR).
+    num_real: lanes t >= num_real only pad the group to T tasks; they count as
+      stopped from the start (no steps, no fitness).
     fitness_out: float64 (P, T); steps_out: int64 (P,) train steps, failing steps
-      included. train_err / valid_err: float64 (P, T, R) per-example errors of the
+      included; valid_steps_out: int64 (P,) validation Predicts run.
+      train_err / valid_err: float64 (P, T, R) per-example errors of the
       first epoch (R = 0: not recorded); n_err: int64 (P, T, 2) counts recorded.
     s_out, v_out, m_out: final memory of each algorithm (P, *s.shape) etc., for
       tests and inspection; zero-length first axis: not recorded.
@@ -125,13 +128,14 @@ def execute_group(code, data, starts, seeds,
         v[:, :, :] = 0.0
         m[:, :, :, :] = 0.0
         for t in range(T):
-            running[t] = True
+            running[t] = t < num_real
             best[t] = 0.0
             fitness_out[p, t] = 0.0
             n_err[p, t, 0] = 0
             n_err[p, t, 1] = 0
-        num_running = T
+        num_running = num_real
         steps = 0
+        valid_steps = 0
         gdone = 0  # training examples completed
         epoch_left = per_epoch  # training examples left before the next validation
         vk = 0  # validation examples completed in the current validation
@@ -208,6 +212,7 @@ def execute_group(code, data, starts, seeds,
                 else:
                     phase = _TRAIN_PREDICT
             else:  # _VALID_PREDICT finished
+                valid_steps += num_running
                 num_bad = 0
                 if any_accuracy:
                     for t in range(T):
@@ -270,6 +275,7 @@ def execute_group(code, data, starts, seeds,
             pc = predict_start
             end = learn_start
         steps_out[p] = steps
+        valid_steps_out[p] = valid_steps
         if s_out.shape[0] > 0:
             s_out[p] = s
             v_out[p] = v
@@ -281,12 +287,14 @@ def execute_group(code, data, starts, seeds,
 _TEMPORARIES = ("acc2", "acc", "mu", "x", "y")
 
 
-def task_loop_body(body: str) -> str:
+def task_loop_body(body: str, skip_stopped: bool = False) -> str:
     """An op body over one task's memory rewritten to run for all tasks of a group.
 
     Every statement that is not a ``for`` header is wrapped in a loop over the
     tasks, innermost; memory and scratch subscripts gain a trailing task index
     and scalar temporaries become per-task arrays (``acc`` -> ``acc_t[t]``).
+    With ``skip_stopped`` (random-number ops, whose draws dominate their cost)
+    lanes of stopped tasks are skipped.
     """
     if body.strip() == "pass":
         return "pass"
@@ -301,7 +309,11 @@ def task_loop_body(body: str) -> str:
         statement = re.sub(r"\b(s|v|m|tv|tm)\[([^\]]+)\]", r"\1[\2, t]", stripped)
         statement = temporaries.sub(r"\1_t[t]", statement)
         lines.append(f"{indent}for t in range(T):")
-        lines.append(f"{indent}    {statement}")
+        if skip_stopped:
+            lines.append(f"{indent}    if running[t]:")
+            lines.append(f"{indent}        {statement}")
+        else:
+            lines.append(f"{indent}    {statement}")
     return "\n".join(lines)
 
 
@@ -310,7 +322,7 @@ def _dispatch_source(indent: int) -> str:
     for i, op in enumerate(OPS):
         keyword = "if" if i == 0 else "elif"
         lines.append(f"{keyword} c == {op.code}:  # {op.name}: {op.fmt}")
-        lines.append(textwrap.indent(task_loop_body(op.body), "    "))
+        lines.append(textwrap.indent(task_loop_body(op.body, op.random), "    "))
     return textwrap.indent("\n".join(lines), " " * indent)
 
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["MemorySpec", "TaskBatch", "ExecutionResult", "execute", "DEFAULT_MAX_ABS_ERROR"]
 
 DEFAULT_MAX_ABS_ERROR = 100.0
+# Tasks executed in lockstep by one kernel call (compile-time lane count).
+TASK_CHUNK = 10
 
 
 @dataclass(frozen=True)
@@ -45,19 +47,36 @@ class MemorySpec:
         return (self.num_scalar_addresses, self.num_vector_addresses,
                 self.num_matrix_addresses)
 
+    def covering(self, *algorithms: Algorithm) -> MemorySpec:
+        """This memory, grown where an algorithm uses more addresses. Extra
+        addresses start at zero like all memory, so a hand-written algorithm
+        behaves as it would with a larger build of the original."""
+        need = [a.max_addresses() for a in algorithms]
+        return MemorySpec(*(max([own] + [n[i] for n in need])
+                            for i, own in enumerate(self.sizes)))
+
 
 @dataclass(frozen=True, eq=False)
 class TaskGroup:
     """Tasks that share one schedule (examples, epochs, validation size), packed
     task-innermost so the kernel runs them in lockstep."""
 
-    indices: np.ndarray  # int64: positions of these tasks in the collection
+    indices: np.ndarray  # int64: positions of the real tasks in the collection
     train_x: np.ndarray  # float64 (E * N, F, T): examples in the order they are seen
     train_y: np.ndarray  # float64 (E * N, T)
     per_epoch: int  # N
     valid_x: np.ndarray  # float64 (NV, F, T)
     valid_y: np.ndarray  # float64 (NV, T)
     is_accuracy: np.ndarray  # bool (T,)
+
+    @property
+    def num_real(self) -> int:
+        """Lanes beyond this one repeat a task only to keep T fixed (ignored)."""
+        return len(self.indices)
+
+    @property
+    def lanes(self) -> int:
+        return int(self.train_x.shape[2])
 
     @property
     def max_train(self) -> int:
@@ -68,7 +87,11 @@ class TaskGroup:
         return int(self.valid_x.shape[0])
 
     @classmethod
-    def from_tasks(cls, tasks: Sequence[Task], indices: Sequence[int]) -> TaskGroup:
+    def from_tasks(cls, tasks: Sequence[Task], indices: Sequence[int],
+                   lanes: int | None = None) -> TaskGroup:
+        """Pack ``tasks``; with ``lanes`` > len(tasks) the last task is repeated
+        in the extra lanes, which the kernel treats as stopped from the start."""
+        tasks = list(tasks) + [tasks[-1]] * ((lanes or len(tasks)) - len(tasks))
         # Materialise each task's example stream (epoch orders applied) once, so
         # the kernel reads training examples contiguously.
         xs = np.stack([t.train_features[t.epochs.reshape(-1)] for t in tasks], axis=-1)
@@ -100,8 +123,14 @@ class TaskBatch:
         return int(self.groups[0].train_x.shape[1])
 
     @classmethod
-    def from_tasks(cls, tasks: Sequence[Task]) -> TaskBatch:
-        """Pack tasks; all must have the same feature size."""
+    def from_tasks(cls, tasks: Sequence[Task], task_chunk: int | None = None
+                   ) -> TaskBatch:
+        """Pack tasks; all must have the same feature size. ``task_chunk`` tasks
+        run in lockstep per kernel call (default ``TASK_CHUNK``; 1 gives the
+        plain per-task loop)."""
+        chunk_size = TASK_CHUNK if task_chunk is None else int(task_chunk)
+        if chunk_size < 1:
+            raise ValueError(f"task_chunk must be >= 1, got {task_chunk}")
         tasks = tuple(tasks)
         if not tasks:
             raise ValueError("a task collection needs at least one task")
@@ -113,8 +142,16 @@ class TaskBatch:
         for i, t in enumerate(tasks):
             key = (t.num_train_examples, t.num_train_epochs, t.num_valid_examples)
             by_schedule.setdefault(key, []).append(i)
-        groups = tuple(TaskGroup.from_tasks([tasks[i] for i in members], members)
-                       for members in by_schedule.values())
+        groups = []
+        for members in by_schedule.values():
+            # Chunks of at most TASK_CHUNK lanes: the kernel is specialised per
+            # (F, lanes), and a bounded lane count bounds the compiled variants.
+            lanes = min(len(members), chunk_size)
+            for start in range(0, len(members), lanes):
+                chunk = members[start:start + lanes]
+                groups.append(TaskGroup.from_tasks([tasks[i] for i in chunk], chunk,
+                                                   lanes))
+        groups = tuple(groups)
         return cls(tasks, groups)
 
     def subset(self, indices: Sequence[int]) -> TaskBatch:
@@ -127,10 +164,11 @@ class ExecutionResult:
     """Per-task fitness, train steps and (if requested) recorded errors."""
 
     fitness: np.ndarray  # float64 (P, T)
-    train_steps: np.ndarray  # int64 (P,)
+    train_steps: np.ndarray  # int64 (P,): training steps over all tasks
     train_errors: np.ndarray  # float64 (P, T, R)
     valid_errors: np.ndarray  # float64 (P, T, R)
     num_errors: np.ndarray  # int64 (P, T, 2): recorded train / valid errors
+    valid_steps: np.ndarray | None = None  # int64 (P,): validation Predicts run
     # Final memory when requested: scalars (P, T, S), vectors (P, T, V, F),
     # matrices (P, T, M, F, F); None otherwise.
     final_memory: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -194,10 +232,11 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
                                   (n_tasks,))
     fitness = np.zeros((num, n_tasks))
     steps = np.zeros(num, dtype=np.int64)
+    valid_steps = np.zeros(num, dtype=np.int64)
     train_err = np.zeros((num, n_tasks, record_errors))
     valid_err = np.zeros((num, n_tasks, record_errors))
     n_err = np.zeros((num, n_tasks, 2), dtype=np.int64)
-    single = len(batch.groups) == 1
+    single = len(batch.groups) == 1 and batch.groups[0].lanes == n_tasks
     n_s, n_v, n_m = (max(memory.num_scalar_addresses, 2),
                      max(memory.num_vector_addresses, 1),
                      max(memory.num_matrix_addresses, 1))
@@ -219,35 +258,39 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
         if single:
             fit_g, te_g, ve_g, ne_g = fitness, train_err, valid_err, n_err
         else:
-            t = len(g.indices)
+            t = g.lanes
             fit_g = np.zeros((num, t))
             te_g = np.zeros((num, t, record_errors))
             ve_g = np.zeros((num, t, record_errors))
             ne_g = np.zeros((num, t, 2), dtype=np.int64)
         steps_g = np.zeros(num, dtype=np.int64)
-        t = len(g.indices)
+        vsteps_g = np.zeros(num, dtype=np.int64)
+        t = g.lanes
         p_mem = num if return_memory else 0
         s_g = np.zeros((p_mem, n_s, t))
         v_g = np.zeros((p_mem, n_v, f, t))
         m_g = np.zeros((p_mem, n_m, f, f, t))
         _kernel.execute_group(code, data, starts, seeds_arr, g.train_x, g.train_y,
                               g.per_epoch, n_all, g.valid_x, g.valid_y,
-                              n_valid, float(g.n_valid), g.is_accuracy,
+                              n_valid, float(g.n_valid), g.is_accuracy, g.num_real,
                               memory.num_scalar_addresses,
                               memory.num_vector_addresses,
                               memory.num_matrix_addresses, float(max_abs_error),
-                              fit_g, steps_g, te_g, ve_g, ne_g, s_g, v_g, m_g,
+                              fit_g, steps_g, vsteps_g, te_g, ve_g, ne_g, s_g, v_g, m_g,
                               (0,) * g.train_x.shape[1], (0,) * g.train_x.shape[2])
         steps += steps_g
+        valid_steps += vsteps_g
+        real = g.num_real
         if mem_out is not None:
-            mem_out[0][:, g.indices] = np.moveaxis(s_g, -1, 1)
-            mem_out[1][:, g.indices] = np.moveaxis(v_g, -1, 1)
-            mem_out[2][:, g.indices] = np.moveaxis(m_g, -1, 1)
+            mem_out[0][:, g.indices] = np.moveaxis(s_g, -1, 1)[:, :real]
+            mem_out[1][:, g.indices] = np.moveaxis(v_g, -1, 1)[:, :real]
+            mem_out[2][:, g.indices] = np.moveaxis(m_g, -1, 1)[:, :real]
         if not single:
-            fitness[:, g.indices] = fit_g
-            train_err[:, g.indices] = te_g
-            valid_err[:, g.indices] = ve_g
-            n_err[:, g.indices] = ne_g
+            fitness[:, g.indices] = fit_g[:, :real]
+            train_err[:, g.indices] = te_g[:, :real]
+            valid_err[:, g.indices] = ve_g[:, :real]
+            n_err[:, g.indices] = ne_g[:, :real]
     if mem_out is not None and memory.num_matrix_addresses == 0:
         mem_out = (mem_out[0], mem_out[1], mem_out[2][:, :, :0])
-    return ExecutionResult(fitness, steps, train_err, valid_err, n_err, mem_out)
+    return ExecutionResult(fitness, steps, train_err, valid_err, n_err, valid_steps,
+                           mem_out)

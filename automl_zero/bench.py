@@ -1,0 +1,189 @@
+"""Executor benchmarks (``automl-zero bench``): µs per evaluation, executed
+instructions per second and compile times, on the workloads of the foundation
+issue. Timings are medians over repeats, compile time excluded (measured
+separately in fresh processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .algorithm import Algorithm
+from .executor import MemorySpec, TaskBatch, execute
+from .generator import (
+    linear_algorithm,
+    neural_net_algorithm,
+    pad_algorithm,
+    random_algorithm,
+)
+from .ops import OPS, op_by_name
+from .tasks import TaskSpec, make_tasks
+
+__all__ = ["BenchResult", "run_executor_benchmarks", "measure_compile_times"]
+
+DEMO_OPS = ("SCALAR_CONST_SET_OP", "VECTOR_INNER_PRODUCT_OP", "SCALAR_DIFF_OP",
+            "SCALAR_PRODUCT_OP", "SCALAR_VECTOR_PRODUCT_OP", "VECTOR_SUM_OP")
+BASELINE_SETUP_OPS = ("SCALAR_CONST_SET_OP", "SCALAR_GAUSSIAN_SET_OP",
+                      "SCALAR_UNIFORM_SET_OP", "VECTOR_GAUSSIAN_SET_OP",
+                      "VECTOR_UNIFORM_SET_OP", "MATRIX_GAUSSIAN_SET_OP",
+                      "MATRIX_UNIFORM_SET_OP")
+BASELINE_PREDICT_OPS = ("SCALAR_SUM_OP", "MATRIX_VECTOR_PRODUCT_OP", "VECTOR_MAX_OP",
+                        "VECTOR_INNER_PRODUCT_OP", "VECTOR_SUM_OP")
+BASELINE_LEARN_OPS = ("SCALAR_SUM_OP", "SCALAR_DIFF_OP", "SCALAR_PRODUCT_OP",
+                      "SCALAR_VECTOR_PRODUCT_OP", "VECTOR_SUM_OP", "VECTOR_HEAVYSIDE_OP",
+                      "VECTOR_PRODUCT_OP", "VECTOR_OUTER_PRODUCT_OP", "MATRIX_SUM_OP")
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """One benchmark line."""
+
+    name: str
+    us_per_eval: float  # median over repeats, per algorithm evaluation
+    instructions_per_s: float  # executed instruction x task pairs per second
+    evals: int  # evaluations per repeat
+    repeats: int
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def _codes(names: Sequence[str]) -> tuple[int, ...]:
+    return tuple(op_by_name(n).code for n in names)
+
+
+def executed_instructions(algorithms: Sequence[Algorithm], train_steps: np.ndarray,
+                          valid_steps: np.ndarray, num_tasks: int) -> int:
+    """Instruction executions (per task) implied by the step counts; NO_OPs are
+    removed before execution and not counted."""
+    total = 0
+    for alg, tr, va in zip(algorithms, train_steps, valid_steps, strict=True):
+        setup, predict_end, learn_end = alg.encoded.bounds
+        n_predict = predict_end - setup
+        n_learn = learn_end - predict_end
+        total += setup * num_tasks + int(tr) * (n_predict + n_learn) + int(va) * n_predict
+    return total
+
+
+def time_execution(algorithms: Sequence[Algorithm], batch: TaskBatch,
+                   memory: MemorySpec, repeats: int, name: str) -> BenchResult:
+    """Median time of one batched ``execute`` call over ``repeats`` runs."""
+    seeds = np.arange(len(algorithms))
+    result = execute(algorithms, batch, memory, seeds)  # warm-up (compiles)
+    instructions = executed_instructions(algorithms, result.train_steps,
+                                         result.valid_steps, batch.num_tasks)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        execute(algorithms, batch, memory, seeds, check_memory=False)
+        times.append(time.perf_counter() - t0)
+    median = float(np.median(times))
+    return BenchResult(name, median / len(algorithms) * 1e6, instructions / median,
+                       len(algorithms), repeats)
+
+
+def _random_algorithms(n: int, sizes: tuple[int, int, int],
+                       ops: tuple[Sequence[int], Sequence[int], Sequence[int]],
+                       memory: MemorySpec, seed: int) -> list[Algorithm]:
+    rng = np.random.default_rng(seed)
+    return [random_algorithm(sizes, ops, memory.sizes, rng) for _ in range(n)]
+
+
+def run_executor_benchmarks(repeats: int = 7, evals: int = 1000,
+                            report: Callable[[BenchResult], None] | None = None
+                            ) -> list[BenchResult]:
+    """The foundation issue's workloads; ``report`` is called after each line."""
+    results: list[BenchResult] = []
+
+    def add(r: BenchResult) -> None:
+        results.append(r)
+        if report is not None:
+            report(r)
+
+    # Demo workload: F=4, memory 4/3/1, 10 linear tasks of 100 train + 100 valid.
+    demo_memory = MemorySpec(4, 3, 1)
+    demo_tasks = make_tasks([TaskSpec("scalar_linear_regression_task", 4, 100, 100,
+                                      num_tasks=10)])
+    demo = TaskBatch.from_tasks(demo_tasks)
+    padded = pad_algorithm(linear_algorithm(), (10, 2, 8))
+    add(time_execution([padded] * evals, demo, demo_memory, repeats,
+                       "demo F=4: linear regressor padded to 10/2/8, batched"))
+    add(time_execution([padded] * 20, demo, demo_memory, repeats * 5,
+                       "demo F=4: linear regressor, one call per 20 evals"))
+    demo_ops = _codes(DEMO_OPS)
+    randoms = _random_algorithms(evals, (10, 2, 8), (demo_ops,) * 3, demo_memory, 1)
+    add(time_execution(randoms, demo, demo_memory, repeats,
+                       "demo F=4: random 10/2/8 programs over the demo's 6 ops"))
+
+    # F=16 workload, the baseline's op set and memory (5/9/2) on projected
+    # binary digits tasks (the bundled stand-in for projected CIFAR-10).
+    base_memory = MemorySpec(5, 9, 2)
+    base_tasks = make_tasks([TaskSpec("projected_binary_classification_task", 16, 256,
+                                      32, num_tasks=10, dataset_name="digits")])
+    base = TaskBatch.from_tasks(base_tasks)
+    base_ops = (_codes(BASELINE_SETUP_OPS), _codes(BASELINE_PREDICT_OPS),
+                _codes(BASELINE_LEARN_OPS))
+    nets = [neural_net_algorithm()] * (evals // 10)
+    add(time_execution(nets, base, base_memory, repeats,
+                       "F=16 baseline: hand-designed 2-layer neural net"))
+    add(time_execution(nets, TaskBatch.from_tasks(base_tasks, 1), base_memory, repeats,
+                       "F=16 baseline: 2-layer neural net, per-task loop"))
+    randoms16 = _random_algorithms(evals, (6, 10, 22), base_ops, base_memory, 2)
+    add(time_execution(randoms16, base, base_memory, repeats,
+                       "F=16 baseline: random 6/10/22 programs over its op set"))
+
+    # All 65 ops at F=16: lockstep tasks vs the plain per-task loop.
+    all_ops = tuple(op.code for op in OPS)
+    full_memory = MemorySpec(8, 8, 4)
+    randoms_all = _random_algorithms(evals, (6, 10, 22), (all_ops,) * 3, full_memory, 3)
+    lockstep = time_execution(randoms_all, base, full_memory, repeats,
+                              "F=16 all 65 ops: random 6/10/22, tasks in lockstep")
+    add(lockstep)
+    per_task = time_execution(randoms_all, TaskBatch.from_tasks(base_tasks, 1),
+                              full_memory, repeats,
+                              "F=16 all 65 ops: random 6/10/22, per-task loop")
+    add(per_task)
+    return results
+
+
+_COMPILE_SNIPPET = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+from automl_zero.executor import MemorySpec, TaskBatch, execute
+from automl_zero.generator import linear_algorithm
+from automl_zero.tasks import TaskSpec, make_tasks
+tasks = make_tasks([TaskSpec("scalar_linear_regression_task", 4, 100, 100, num_tasks=10)])
+execute([linear_algorithm()], TaskBatch.from_tasks(tasks), MemorySpec(4, 3, 1), [0])
+print(time.perf_counter() - t0)
+"""
+
+
+def measure_compile_times() -> dict[str, float]:
+    """Start-to-first-evaluation time of a fresh process with an empty numba
+    cache (cold) and again with the cache it filled (cached)."""
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("cold", "cached"):
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", _COMPILE_SNIPPET], env=env,
+                                  capture_output=True, text=True, check=True)
+            out[f"{label}_first_evaluation_s"] = float(proc.stdout.strip())
+            out[f"{label}_process_s"] = time.perf_counter() - t0
+    return out
+
+
+def main_json(repeats: int, evals: int) -> str:
+    """All figures as one JSON document."""
+    results = run_executor_benchmarks(repeats, evals)
+    return json.dumps({"executor": [r.to_dict() for r in results],
+                       "compile": measure_compile_times()}, indent=2)

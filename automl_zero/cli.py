@@ -1,0 +1,201 @@
+"""Command-line interface: ``automl-zero`` (also ``python -m automl_zero``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .algorithm import Algorithm
+from .algorithm_io import load_algorithm
+from .config import TASK_COLLECTIONS, Config, load_config
+from .errors import AutoMLZeroError
+from .evaluator import Evaluator, TrainBudget
+from .executor import MemorySpec
+from .generator import (
+    linear_algorithm,
+    model_by_id,
+    neural_net_algorithm,
+)
+from .json_format import dumps_algorithm
+from .ops import OPS
+from .tasks import make_tasks
+
+__all__ = ["main", "cli"]
+
+
+class _UserError(click.ClickException):
+    """A bad input reported as one line, exit status 2, no traceback."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _fail(err: Exception) -> _UserError:
+    return _UserError(str(err))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="automl-zero")
+def cli() -> None:
+    """AutoML-Zero: evolve machine learning algorithms from scratch."""
+
+
+def _load(program: Path, cfg: Config | None, which: str = "search") -> Algorithm:
+    feature_size = None
+    if cfg is not None:
+        specs = getattr(cfg, f"{which}_tasks")
+        if specs:
+            feature_size = specs[0].features_size
+    return load_algorithm(program, feature_size=feature_size)
+
+
+def make_evaluator(cfg: Config, which: str, seed: int,
+                   memory: MemorySpec | None = None) -> Evaluator:
+    """The evaluator the original uses for a collection: search tasks with the
+    config's combination mode and train budget; select and final tasks with the
+    mean and no budget (SPEC §9.2)."""
+    tasks = make_tasks(cfg.tasks(which))
+    memory = cfg.memory if memory is None else memory
+    if which != "search":
+        return Evaluator(tasks, memory, max_abs_error=cfg.max_abs_error, seed=seed)
+    budget = None
+    if cfg.train_budget is not None:
+        baseline = model_by_id(cfg.train_budget.train_budget_baseline, cfg.size_init)
+        budget = TrainBudget(baseline, cfg.train_budget.train_budget_threshold_factor)
+    return Evaluator(tasks, memory,
+                     fitness_combination_mode=cfg.fitness_combination_mode,
+                     max_abs_error=cfg.max_abs_error, train_budget=budget, seed=seed)
+
+
+@cli.command()
+@click.argument("program", type=click.Path(path_type=Path))
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path),
+              help="Experiment config (TOML), e.g. configs/demo_linear.toml.")
+@click.option("--tasks", "which", type=click.Choice(TASK_COLLECTIONS), default="search",
+              show_default=True, help="Task collection of the config to evaluate on.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random-init ops' random numbers.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, e.g. --set final_tasks.0.num_tasks=10.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate(program: Path, config_path: Path, which: str, seed: int,
+             overrides: tuple[str, ...], as_json: bool) -> None:
+    """Evaluate PROGRAM (text or JSON) on a task collection and print its fitness."""
+    try:
+        cfg = load_config(config_path, overrides)
+        alg = _load(program, cfg, which)
+        memory = cfg.memory.covering(alg)
+        if memory != cfg.memory:
+            click.echo(f"note: {program} needs memory {'/'.join(map(str, memory.sizes))}"
+                       f" (scalars/vectors/matrices); the config has "
+                       f"{'/'.join(map(str, cfg.memory.sizes))}: extended", err=True)
+        t0 = time.perf_counter()
+        evaluator = make_evaluator(cfg, which, seed, memory)
+        result = evaluator.evaluate_many([alg])
+        seconds = time.perf_counter() - t0
+    except (AutoMLZeroError, ValueError) as err:
+        raise _fail(err) from None
+    fitness = float(result.fitness[0])
+    if as_json:
+        click.echo(json.dumps({
+            "program": str(program),
+            "config": str(config_path),
+            "tasks": which,
+            "num_tasks": evaluator.batch.num_tasks,
+            "fitness": fitness,
+            "per_task": [float(f) for f in result.per_task[0]],
+            "fitness_combination_mode": evaluator.fitness_combination_mode,
+            "train_steps": int(result.train_steps[0]),
+            "seed": seed,
+            "seconds": seconds,
+        }))
+    else:
+        click.echo(f"fitness = {fitness:.6f}  ({which} tasks: "
+                   f"{evaluator.batch.num_tasks}, "
+                   f"{evaluator.fitness_combination_mode.split('_')[0].lower()})")
+
+
+@cli.command()
+@click.argument("program", type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Config whose feature size resolves integer element indices.")
+@click.option("--json", "as_json", is_flag=True, help="Print the lossless JSON form.")
+def show(program: Path, config_path: Path | None, as_json: bool) -> None:
+    """Print PROGRAM in the paper's style (or as JSON)."""
+    try:
+        cfg = load_config(config_path) if config_path is not None else None
+        alg = _load(program, cfg)
+    except (AutoMLZeroError, ValueError) as err:
+        raise _fail(err) from None
+    click.echo(dumps_algorithm(alg) if as_json else alg.to_text(), nl=as_json)
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(["linear", "neural_net"]))
+@click.option("--learning-rate", type=float, default=None,
+              help="Learning rate (default: the original's 0.01).")
+def example(name: str, learning_rate: float | None) -> None:
+    """Print a hand-designed algorithm (the original's LINEAR / NEURAL_NET)."""
+    lr = 0.01 if learning_rate is None else learning_rate
+    alg = linear_algorithm(lr) if name == "linear" else neural_net_algorithm(lr)
+    click.echo(alg.to_text(), nl=False)
+
+
+@cli.command()
+def ops() -> None:
+    """List the op table: code, name, printed form, cost."""
+    for op in OPS:
+        click.echo(f"{op.code:3d}  {op.name:28s} {op.fmt:34s} {op.cost:>10d}"
+                   f"{'  random' if op.random else ''}")
+
+
+@cli.command()
+@click.option("--repeats", type=click.IntRange(1), default=7, show_default=True,
+              help="Timed repeats per workload (the median is reported).")
+@click.option("--evals", type=click.IntRange(10), default=1000, show_default=True,
+              help="Algorithm evaluations per repeat.")
+@click.option("--no-compile", is_flag=True,
+              help="Skip measuring cold and cached compile times.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def bench(repeats: int, evals: int, no_compile: bool, as_json: bool) -> None:
+    """Benchmark the executor: µs per evaluation, instructions/s, compile time."""
+    from .bench import measure_compile_times, run_executor_benchmarks
+
+    def report(r):  # noqa: ANN001
+        if not as_json:
+            click.echo(f"{r.name:58s} {r.us_per_eval:10.2f} µs/eval "
+                       f"{r.instructions_per_s / 1e6:8.1f} M instr/s")
+
+    if not as_json:
+        click.echo(f"automl-zero {__version__} executor benchmark (median of "
+                   f"{repeats} repeats, compile excluded; instructions counted per "
+                   f"task)")
+    results = run_executor_benchmarks(repeats, evals, report)
+    compile_times = {} if no_compile else measure_compile_times()
+    if as_json:
+        click.echo(json.dumps({"executor": [r.to_dict() for r in results],
+                               "compile": compile_times}, indent=2))
+        return
+    by_name = {r.name: r for r in results}
+    lock = by_name["F=16 all 65 ops: random 6/10/22, tasks in lockstep"]
+    per = by_name["F=16 all 65 ops: random 6/10/22, per-task loop"]
+    click.echo(f"F=16 all ops, lockstep vs per-task loop: "
+               f"{per.us_per_eval / lock.us_per_eval:.2f}x")
+    for key, value in compile_times.items():
+        click.echo(f"{key:58s} {value:10.2f} s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``automl-zero`` command."""
+    cli.main(args=argv, prog_name="automl-zero")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
