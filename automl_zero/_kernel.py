@@ -14,7 +14,7 @@ so that the task loop is contiguous. A task that stops early keeps computing
 import numba as nb
 import numpy as np
 
-OPS_TABLE_HASH = "e81ef01a0d359a7b"
+OPS_TABLE_HASH = "fccb3fa56ef23014"
 
 # Phases of the state machine.
 _SETUP = 0
@@ -35,6 +35,14 @@ def _flip_and_squash(x):
     if np.isnan(x) or np.isinf(x):
         return 0.0
     return 1.0 + _MINUS_TWO_OVER_PI * np.arctan(x)
+
+
+@nb.njit(cache=True, error_model="numpy", nogil=True)
+def _save_lane(s, v, m, s_to, v_to, m_to, t):
+    """Copy task lane ``t`` of memory (s, v, m) into (s_to, v_to, m_to)."""
+    s_to[:, t] = s[:, t]
+    v_to[:, :, t] = v[:, :, t]
+    m_to[:, :, :, t] = m[:, :, :, t]
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
@@ -78,6 +86,9 @@ def execute_group(code, data, starts, seeds,
     s = np.zeros((max(num_scalars, 2), T))
     v = np.zeros((max(num_vectors, 1), F, T))
     m = np.zeros((max(num_matrices, 1), F, F, T))
+    s_save = np.zeros_like(s)
+    v_save = np.zeros_like(v)
+    m_save = np.zeros_like(m)
     tv = np.zeros((F, T))
     tm = np.zeros((F, F, T))
     acc_t = np.zeros(T)
@@ -478,18 +489,18 @@ def execute_group(code, data, starts, seeds,
                 elif c == 59:  # SCALAR_UNIFORM_SET_OP: s{o} = uniform({d0}, {d1})
                     for t in range(T):
                         if running[t]:
-                            s[o, t] = (d0 if d0 >= d1 else np.random.uniform(d0, d1))
+                            s[o, t] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
                 elif c == 60:  # VECTOR_UNIFORM_SET_OP: v{o} = uniform({d0}, {d1})
                     for i in range(F):
                         for t in range(T):
                             if running[t]:
-                                v[o, i, t] = (d0 if d0 >= d1 else np.random.uniform(d0, d1))
+                                v[o, i, t] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
                 elif c == 61:  # MATRIX_UNIFORM_SET_OP: m{o} = uniform({d0}, {d1})
                     for i in range(F):
                         for j in range(F):
                             for t in range(T):
                                 if running[t]:
-                                    m[o, i, j, t] = (d0 if d0 >= d1 else np.random.uniform(d0, d1))
+                                    m[o, i, j, t] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
                 elif c == 62:  # SCALAR_GAUSSIAN_SET_OP: s{o} = gaussian({d0}, {d1})
                     for t in range(T):
                         if running[t]:
@@ -589,7 +600,10 @@ def execute_group(code, data, starts, seeds,
                         if not (running[t] and valid_ok[t]):
                             continue
                         if not (abs_err[t] <= max_abs_error):  # NaN or too large
+                            # This task's validation ends here; its lane keeps
+                            # running in lockstep, so keep its memory to restore.
                             valid_ok[t] = False
+                            _save_lane(s, v, m, s_save, v_save, m_save, t)
                             continue
                         if first_validation and n_err[p, t, 1] < rec_valid:
                             valid_err[p, t, n_err[p, t, 1]] = abs_err[t]
@@ -601,6 +615,8 @@ def execute_group(code, data, starts, seeds,
                 for t in range(T):
                     if not running[t]:
                         continue
+                    if not valid_ok[t]:
+                        _save_lane(s_save, v_save, m_save, s, v, m, t)
                     if valid_ok[t]:
                         epoch_loss = loss[t] / valid_div
                         if is_accuracy[t]:

@@ -57,6 +57,14 @@ def _flip_and_squash(x):
     return 1.0 + _MINUS_TWO_OVER_PI * np.arctan(x)
 
 
+@nb.njit(cache=True, error_model="numpy", nogil=True)
+def _save_lane(s, v, m, s_to, v_to, m_to, t):
+    \"\"\"Copy task lane ``t`` of memory (s, v, m) into (s_to, v_to, m_to).\"\"\"
+    s_to[:, t] = s[:, t]
+    v_to[:, :, t] = v[:, :, t]
+    m_to[:, :, :, t] = m[:, :, :, t]
+
+
 @nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
 def execute_group(code, data, starts, seeds,
                   train_x, train_y, per_epoch, n_all,
@@ -98,6 +106,9 @@ def execute_group(code, data, starts, seeds,
     s = np.zeros((max(num_scalars, 2), T))
     v = np.zeros((max(num_vectors, 1), F, T))
     m = np.zeros((max(num_matrices, 1), F, F, T))
+    s_save = np.zeros_like(s)
+    v_save = np.zeros_like(v)
+    m_save = np.zeros_like(m)
     tv = np.zeros((F, T))
     tm = np.zeros((F, F, T))
     acc_t = np.zeros(T)
@@ -238,7 +249,10 @@ def execute_group(code, data, starts, seeds,
                         if not (running[t] and valid_ok[t]):
                             continue
                         if not (abs_err[t] <= max_abs_error):  # NaN or too large
+                            # This task's validation ends here; its lane keeps
+                            # running in lockstep, so keep its memory to restore.
                             valid_ok[t] = False
+                            _save_lane(s, v, m, s_save, v_save, m_save, t)
                             continue
                         if first_validation and n_err[p, t, 1] < rec_valid:
                             valid_err[p, t, n_err[p, t, 1]] = abs_err[t]
@@ -250,6 +264,8 @@ def execute_group(code, data, starts, seeds,
                 for t in range(T):
                     if not running[t]:
                         continue
+                    if not valid_ok[t]:
+                        _save_lane(s_save, v_save, m_save, s, v, m, t)
                     if valid_ok[t]:
                         epoch_loss = loss[t] / valid_div
                         if is_accuracy[t]:

@@ -21,8 +21,17 @@ if TYPE_CHECKING:
 __all__ = ["MemorySpec", "TaskBatch", "ExecutionResult", "execute", "DEFAULT_MAX_ABS_ERROR"]
 
 DEFAULT_MAX_ABS_ERROR = 100.0
-# Tasks executed in lockstep by one kernel call (compile-time lane count).
+# Tasks executed in lockstep by one kernel call (a compile-time lane count).
+# Lockstep amortises instruction dispatch over tasks, which wins when dispatch
+# dominates (small F: 5x at F=4); at F=16 the per-task loop (1 lane) was faster
+# on the benchmark's matrix-heavy and random programs (`automl-zero bench`).
 TASK_CHUNK = 10
+LOCKSTEP_MAX_FEATURES = 8
+
+
+def default_task_chunk(features_size: int) -> int:
+    """Tasks run in lockstep by default for this feature size."""
+    return TASK_CHUNK if features_size <= LOCKSTEP_MAX_FEATURES else 1
 
 
 @dataclass(frozen=True)
@@ -126,10 +135,9 @@ class TaskBatch:
     def from_tasks(cls, tasks: Sequence[Task], task_chunk: int | None = None
                    ) -> TaskBatch:
         """Pack tasks; all must have the same feature size. ``task_chunk`` tasks
-        run in lockstep per kernel call (default ``TASK_CHUNK``; 1 gives the
-        plain per-task loop)."""
-        chunk_size = TASK_CHUNK if task_chunk is None else int(task_chunk)
-        if chunk_size < 1:
+        run in lockstep per kernel call (default: ``default_task_chunk(F)``; 1
+        gives the plain per-task loop)."""
+        if task_chunk is not None and int(task_chunk) < 1:
             raise ValueError(f"task_chunk must be >= 1, got {task_chunk}")
         tasks = tuple(tasks)
         if not tasks:
@@ -138,6 +146,8 @@ class TaskBatch:
         if len(sizes) != 1:
             raise ValueError(f"all tasks of a collection must have the same "
                              f"features_size, got {sorted(sizes)}")
+        f = sizes.pop()
+        chunk_size = default_task_chunk(f) if task_chunk is None else int(task_chunk)
         by_schedule: dict[tuple[int, int, int], list[int]] = {}
         for i, t in enumerate(tasks):
             key = (t.num_train_examples, t.num_train_epochs, t.num_valid_examples)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +19,18 @@ FEATURES_VECTOR_ADDRESS = 0  # v0: features x
 
 
 def float32(x: float) -> float:
-    """Round a Python float to the nearest float32 (the original stores float_data as float)."""
-    return float(np.float32(x))
+    """Round a Python float to the nearest float32 (the original stores float_data
+    as float); NaN becomes the one ``math.nan`` object so equal algorithms compare
+    equal."""
+    with np.errstate(over="ignore"):
+        value = float(np.float32(x))
+    return math.nan if value != value else value
+
+
+def canonical(x: float) -> float:
+    """``float(x)`` with every NaN mapped to the one ``math.nan`` object."""
+    value = float(x)
+    return math.nan if value != value else value
 
 
 def index_to_float(i: int, feature_size: int) -> float:
@@ -60,7 +71,7 @@ class Instruction:
             spec = op
         else:
             spec = OPS[op]
-        values = [float(x) for x in data] + [0.0] * (3 - len(data))
+        values = [canonical(x) for x in data] + [0.0] * (3 - len(data))
         if len(values) != 3:
             raise ValueError(f"{spec.name}: at most 3 constants, got {len(data)}")
         if spec.data not in (DataKind.ACTIVATION, DataKind.NONE):

@@ -124,7 +124,9 @@ for i in range(F):
 for i in range(F):
     v[o, i] = tv[i]"""
 
-_UNIFORM = "(d0 if d0 >= d1 else np.random.uniform(d0, d1))"  # absl: lo >= hi -> lo
+# absl returns lo when the range is empty, reversed or not finite.
+_UNIFORM = ("(np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0)"
+            " else d0)")
 _GAUSS = "(d0 + d1 * np.random.standard_normal())"
 
 OPS: tuple[Op, ...] = (

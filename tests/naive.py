@@ -1,0 +1,541 @@
+"""A slow, obviously-correct reference interpreter for AutoML-Zero (tests only).
+
+Written from the SPEC (§1 memory, §3 ops and numerics, §5 execution), not from
+the ``body`` strings of ``automl_zero/ops.py``, so that the numba kernel can be
+checked against an independent implementation.
+
+Conventions:
+
+* Memory is three float64 banks: ``s`` (S,), ``v`` (V, F), ``m`` (M, F, F).
+* Every op computes its whole right-hand side into a fresh value first and then
+  assigns it, so aliasing (``m0 = matmul(m0, m0)``) is correct by construction.
+  Only the const-set ops write a single element (SPEC §3.3 item 6).
+* Reductions (dot, norms, means, standard deviations, matrix products) sum in
+  index order with a plain running sum (row-major for matrices), so results are
+  bit-for-bit reproducible rather than depending on numpy's pairwise sums.
+* Scalar transcendental functions use :mod:`math` (the C library's ``sin``,
+  ``exp``...), with IEEE special cases (NaN, +-inf) spelled out explicitly,
+  because :mod:`math` raises where C returns NaN or inf.
+* Random ops (59-64) draw from a ``numpy.random.Generator``: the distributions
+  and interval conventions of SPEC §3.3 are followed, the streams of the numba
+  kernel are not reproduced.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ACCURACY",
+    "MIN_FITNESS",
+    "NAIVE_SIGNATURES",
+    "RANDOM_OPS",
+    "RMS_ERROR",
+    "NaiveMemory",
+    "NaiveRun",
+    "flip_and_squash",
+    "float_to_index",
+    "naive_evaluate",
+    "naive_op",
+    "naive_run",
+    "naive_train_steps",
+    "sigmoid",
+]
+
+RMS_ERROR = 1
+ACCURACY = 4
+MIN_FITNESS = 0.0
+MINUS_TWO_OVER_PI = -0.63661977236758138243  # the original's kMinusTwoOverPi
+
+NAN = float("nan")
+INF = float("inf")
+
+
+# --------------------------------------------------------------------------
+# Memory
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class NaiveMemory:
+    """Scalars ``s`` (S,), vectors ``v`` (V, F), matrices ``m`` (M, F, F)."""
+
+    s: np.ndarray
+    v: np.ndarray
+    m: np.ndarray
+
+    @classmethod
+    def zeros(cls, num_scalars: int, num_vectors: int, num_matrices: int,
+              features_size: int) -> NaiveMemory:
+        f = features_size
+        return cls(np.zeros(num_scalars), np.zeros((num_vectors, f)),
+                   np.zeros((num_matrices, f, f)))
+
+    def copy(self) -> NaiveMemory:
+        return NaiveMemory(self.s.copy(), self.v.copy(), self.m.copy())
+
+
+# --------------------------------------------------------------------------
+# Scalar helpers (IEEE semantics of the C library, without Python exceptions)
+# --------------------------------------------------------------------------
+
+
+def _div(x: float, y: float) -> float:
+    with np.errstate(all="ignore"):
+        return float(np.float64(x) / np.float64(y))
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else NAN  # NaN and negatives -> NaN
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
+
+
+def _log(x: float) -> float:
+    if math.isnan(x) or x < 0.0:
+        return NAN
+    if x == 0.0:
+        return -INF
+    return math.log(x)
+
+
+def _periodic(fn: Callable[[float], float]) -> Callable[[float], float]:
+    def wrapped(x: float) -> float:
+        return NAN if math.isinf(x) else fn(x)  # sin(inf) = NaN in C
+
+    return wrapped
+
+
+def _inverse_trig(fn: Callable[[float], float]) -> Callable[[float], float]:
+    def wrapped(x: float) -> float:
+        return NAN if abs(x) > 1.0 else fn(x)  # outside [-1, 1] -> NaN
+
+    return wrapped
+
+
+_sin = _periodic(math.sin)
+_cos = _periodic(math.cos)
+_tan = _periodic(math.tan)
+_asin = _inverse_trig(math.asin)
+_acos = _inverse_trig(math.acos)
+
+
+def sigmoid(x: float) -> float:
+    """``1 / (1 + exp(-x))``: sigmoid(+inf) = 1, sigmoid(-inf) = 0, NaN -> NaN."""
+    return 1.0 / (1.0 + _exp(-x))
+
+
+def flip_and_squash(x: float) -> float:
+    """Map an RMS error in [0, inf) to a fitness in (0, 1]; NaN or inf give 0."""
+    if math.isnan(x) or math.isinf(x):
+        return 0.0
+    return 1.0 + MINUS_TWO_OVER_PI * math.atan(x)
+
+
+def _seq_sum(values: Any) -> float:
+    """A plain running sum in iteration order (no pairwise summation)."""
+    acc = 0.0
+    for x in values:
+        acc += float(x)
+    return acc
+
+
+def _dot(x: np.ndarray, y: np.ndarray) -> float:
+    return _seq_sum(float(a) * float(b) for a, b in zip(x, y, strict=True))
+
+
+def _naive_std(values: np.ndarray) -> float:
+    """Population std with the naive formula sqrt(E[x^2] - E[x]^2) (SPEC §3.3)."""
+    flat = [float(x) for x in np.ravel(values)]
+    n = len(flat)
+    mean = _seq_sum(flat) / n
+    return _sqrt(_seq_sum(x * x for x in flat) / n - mean * mean)
+
+
+def float_to_index(d: float, features_size: int) -> int:
+    """The original's FloatToIndex: int(float32(F) * float32(d)) (SPEC §1.4)."""
+    return int(np.float32(features_size) * np.float32(d))
+
+
+def _uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+    """absl::Uniform(IntervalOpen, lo, hi): lo when lo >= hi or hi - lo is not
+    finite (SPEC §3.3 item 4); otherwise a draw from the open interval."""
+    if not lo < hi or not math.isfinite(hi - lo):
+        return lo
+    while True:
+        x = float(rng.uniform(lo, hi))
+        if lo < x < hi:
+            return x
+
+
+def _gaussian(rng: np.random.Generator, mu: float, sigma: float) -> float:
+    return mu + sigma * float(rng.standard_normal())
+
+
+# --------------------------------------------------------------------------
+# Ops
+# --------------------------------------------------------------------------
+
+# Each entry: (in1 kind, in2 kind, out kind, rhs). Kinds are "s", "v", "m" or
+# None. ``rhs(mem, a, b, d, F, rng)`` returns the new value of the output
+# address (a float, an (F,) or an (F, F) array), or None when it wrote memory
+# itself (the const-set ops, which change one element only).
+_Rhs = Callable[[NaiveMemory, int, int, tuple, int, Any], Any]
+
+
+def _ew(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Element-wise numpy expression with IEEE errors silenced."""
+
+    def wrapped(*args: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.array(fn(*args), dtype=np.float64)
+
+    return wrapped
+
+
+_recip = _ew(lambda x: 1.0 / x)
+_vabs = _ew(np.abs)
+_add = _ew(lambda x, y: x + y)
+_sub = _ew(lambda x, y: x - y)
+_mul = _ew(lambda x, y: x * y)
+_vdiv = _ew(lambda x, y: x / y)
+_step_strict = _ew(lambda x: np.where(x > 0.0, 1.0, 0.0))  # NaN -> 0
+# std::min(x, y) = y < x ? y : x; std::max(x, y) = x < y ? y : x.
+_std_min = _ew(lambda x, y: np.where(y < x, y, x))
+_std_max = _ew(lambda x, y: np.where(x < y, y, x))
+# The original's matrix ops: x < y ? x : y and x > y ? x : y.
+_tern_min = _ew(lambda x, y: np.where(x < y, x, y))
+_tern_max = _ew(lambda x, y: np.where(x > y, x, y))
+
+
+def _matvec(mat: np.ndarray, vec: np.ndarray) -> np.ndarray:
+    return np.array([_dot(row, vec) for row in mat])
+
+
+def _matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    f = x.shape[0]
+    out = np.zeros((f, f))
+    for i in range(f):
+        for j in range(f):
+            out[i, j] = _seq_sum(float(x[i, k]) * float(y[k, j]) for k in range(f))
+    return out
+
+
+def _outer(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    f = x.shape[0]
+    out = np.zeros((f, f))
+    with np.errstate(all="ignore"):
+        for i in range(f):
+            for j in range(f):
+                out[i, j] = x[i] * y[j]
+    return out
+
+
+def _norm(values: np.ndarray) -> float:
+    return _sqrt(_seq_sum(float(x) * float(x) for x in np.ravel(values)))
+
+
+def _mean(values: np.ndarray) -> float:
+    return _seq_sum(np.ravel(values)) / np.size(values)
+
+
+def _vector_const_set(mem: NaiveMemory, o: int, d: tuple, f: int) -> None:
+    mem.v[o, float_to_index(d[0], f)] = d[1]
+
+
+def _matrix_const_set(mem: NaiveMemory, o: int, d: tuple, f: int) -> None:
+    mem.m[o, float_to_index(d[0], f), float_to_index(d[1], f)] = d[2]
+
+
+def _fill(f: int, shape: tuple[int, ...], draw: Callable[[], float]) -> np.ndarray:
+    # Row-major draw order (i, then j), as the original's FillUniform/FillGaussian.
+    out = np.zeros(shape)
+    for idx in np.ndindex(*shape):
+        out[idx] = draw()
+    return out
+
+
+_S, _V, _M = "s", "v", "m"
+
+_OPS: dict[int, tuple[str | None, str | None, str | None, _Rhs | None]] = {
+    0: (None, None, None, None),  # NO_OP
+    # Scalar arithmetic.
+    1: (_S, _S, _S, lambda M, a, b, d, F, r: float(M.s[a]) + float(M.s[b])),
+    2: (_S, _S, _S, lambda M, a, b, d, F, r: float(M.s[a]) - float(M.s[b])),
+    3: (_S, _S, _S, lambda M, a, b, d, F, r: float(M.s[a]) * float(M.s[b])),
+    4: (_S, _S, _S, lambda M, a, b, d, F, r: _div(M.s[a], M.s[b])),
+    5: (_S, None, _S, lambda M, a, b, d, F, r: abs(float(M.s[a]))),
+    6: (_S, None, _S, lambda M, a, b, d, F, r: _div(1.0, M.s[a])),
+    7: (_S, None, _S, lambda M, a, b, d, F, r: _sin(float(M.s[a]))),
+    8: (_S, None, _S, lambda M, a, b, d, F, r: _cos(float(M.s[a]))),
+    9: (_S, None, _S, lambda M, a, b, d, F, r: _tan(float(M.s[a]))),
+    10: (_S, None, _S, lambda M, a, b, d, F, r: _asin(float(M.s[a]))),
+    11: (_S, None, _S, lambda M, a, b, d, F, r: _acos(float(M.s[a]))),
+    12: (_S, None, _S, lambda M, a, b, d, F, r: math.atan(float(M.s[a]))),
+    13: (_S, None, _S, lambda M, a, b, d, F, r: _exp(float(M.s[a]))),
+    14: (_S, None, _S, lambda M, a, b, d, F, r: _log(float(M.s[a]))),
+    # Heaviside: >= 0 for scalars, strict > 0 for vectors and matrices.
+    15: (_S, None, _S, lambda M, a, b, d, F, r: 1.0 if M.s[a] >= 0.0 else 0.0),
+    16: (_V, None, _V, lambda M, a, b, d, F, r: _step_strict(M.v[a])),
+    17: (_M, None, _M, lambda M, a, b, d, F, r: _step_strict(M.m[a])),
+    # Vector ops.
+    18: (_S, _V, _V, lambda M, a, b, d, F, r: _mul(M.v[b], M.s[a])),
+    19: (_S, None, _V, lambda M, a, b, d, F, r: np.full(F, M.s[a])),
+    20: (_V, None, _V, lambda M, a, b, d, F, r: _recip(M.v[a])),
+    21: (_V, None, _S, lambda M, a, b, d, F, r: _norm(M.v[a])),
+    22: (_V, None, _V, lambda M, a, b, d, F, r: _vabs(M.v[a])),
+    23: (_V, _V, _V, lambda M, a, b, d, F, r: _add(M.v[a], M.v[b])),
+    24: (_V, _V, _V, lambda M, a, b, d, F, r: _sub(M.v[a], M.v[b])),
+    25: (_V, _V, _V, lambda M, a, b, d, F, r: _mul(M.v[a], M.v[b])),
+    26: (_V, _V, _V, lambda M, a, b, d, F, r: _vdiv(M.v[a], M.v[b])),
+    27: (_V, _V, _S, lambda M, a, b, d, F, r: _dot(M.v[a], M.v[b])),
+    28: (_V, _V, _M, lambda M, a, b, d, F, r: _outer(M.v[a], M.v[b])),
+    # Matrix ops.
+    29: (_S, _M, _M, lambda M, a, b, d, F, r: _mul(M.m[b], M.s[a])),
+    30: (_M, None, _M, lambda M, a, b, d, F, r: _recip(M.m[a])),
+    31: (_M, _V, _V, lambda M, a, b, d, F, r: _matvec(M.m[a], M.v[b])),
+    # Column broadcast: every column equals v (m[i, j] = v[i]); row broadcast:
+    # every row equals v (m[i, j] = v[j]).
+    32: (_V, None, _M, lambda M, a, b, d, F, r: np.repeat(M.v[a][:, None], F, 1)),
+    33: (_V, None, _M, lambda M, a, b, d, F, r: np.repeat(M.v[a][None, :], F, 0)),
+    34: (_M, None, _S, lambda M, a, b, d, F, r: _norm(M.m[a])),
+    35: (_M, None, _V, lambda M, a, b, d, F, r: np.array(
+        [_norm(M.m[a][:, j]) for j in range(F)])),  # column norms
+    36: (_M, None, _V, lambda M, a, b, d, F, r: np.array(
+        [_norm(M.m[a][i, :]) for i in range(F)])),  # row norms
+    37: (_M, None, _M, lambda M, a, b, d, F, r: M.m[a].T.copy()),
+    38: (_M, None, _M, lambda M, a, b, d, F, r: _vabs(M.m[a])),
+    39: (_M, _M, _M, lambda M, a, b, d, F, r: _add(M.m[a], M.m[b])),
+    40: (_M, _M, _M, lambda M, a, b, d, F, r: _sub(M.m[a], M.m[b])),
+    41: (_M, _M, _M, lambda M, a, b, d, F, r: _mul(M.m[a], M.m[b])),
+    42: (_M, _M, _M, lambda M, a, b, d, F, r: _vdiv(M.m[a], M.m[b])),
+    43: (_M, _M, _M, lambda M, a, b, d, F, r: _matmul(M.m[a], M.m[b])),
+    # Min / max with the original's NaN conventions.
+    44: (_S, _S, _S, lambda M, a, b, d, F, r: float(_std_min(M.s[a], M.s[b]))),
+    45: (_V, _V, _V, lambda M, a, b, d, F, r: _std_min(M.v[a], M.v[b])),
+    46: (_M, _M, _M, lambda M, a, b, d, F, r: _tern_min(M.m[a], M.m[b])),
+    47: (_S, _S, _S, lambda M, a, b, d, F, r: float(_std_max(M.s[a], M.s[b]))),
+    48: (_V, _V, _V, lambda M, a, b, d, F, r: _std_max(M.v[a], M.v[b])),
+    49: (_M, _M, _M, lambda M, a, b, d, F, r: _tern_max(M.m[a], M.m[b])),
+    # Statistics.
+    50: (_V, None, _S, lambda M, a, b, d, F, r: _mean(M.v[a])),
+    51: (_M, None, _S, lambda M, a, b, d, F, r: _mean(M.m[a])),
+    52: (_M, None, _V, lambda M, a, b, d, F, r: np.array(
+        [_mean(M.m[a][i, :]) for i in range(F)])),
+    53: (_M, None, _V, lambda M, a, b, d, F, r: np.array(
+        [_naive_std(M.m[a][i, :]) for i in range(F)])),
+    54: (_V, None, _S, lambda M, a, b, d, F, r: _naive_std(M.v[a])),
+    55: (_M, None, _S, lambda M, a, b, d, F, r: _naive_std(M.m[a])),
+    # Constants.
+    56: (None, None, _S, lambda M, a, b, d, F, r: float(d[0])),
+    57: (None, None, _V, None),  # VECTOR_CONST_SET: one element (below)
+    58: (None, None, _M, None),  # MATRIX_CONST_SET: one element (below)
+    # Random initialisation.
+    59: (None, None, _S, lambda M, a, b, d, F, r: _uniform(r, d[0], d[1])),
+    60: (None, None, _V, lambda M, a, b, d, F, r: _fill(
+        F, (F,), lambda: _uniform(r, d[0], d[1]))),
+    61: (None, None, _M, lambda M, a, b, d, F, r: _fill(
+        F, (F, F), lambda: _uniform(r, d[0], d[1]))),
+    62: (None, None, _S, lambda M, a, b, d, F, r: _gaussian(r, d[0], d[1])),
+    63: (None, None, _V, lambda M, a, b, d, F, r: _fill(
+        F, (F,), lambda: _gaussian(r, d[0], d[1]))),
+    64: (None, None, _M, lambda M, a, b, d, F, r: _fill(
+        F, (F, F), lambda: _gaussian(r, d[0], d[1]))),
+}
+
+#: op code -> (in1, in2, out) address kinds, each "s", "v", "m" or None (SPEC §3.1).
+NAIVE_SIGNATURES: dict[int, tuple[str | None, str | None, str | None]] = {
+    code: entry[:3] for code, entry in _OPS.items()
+}
+#: Ops that draw random numbers at execution time.
+RANDOM_OPS = frozenset(range(59, 65))
+
+
+def naive_op(op_code: int, instruction: Any, memory: NaiveMemory, F: int,
+             rng: np.random.Generator | None = None) -> None:
+    """Execute one op on ``memory`` in place.
+
+    ``instruction`` needs ``in1``, ``in2``, ``out`` and ``data`` (three stored
+    constants); ``op_code`` selects the op (normally ``instruction.op``).
+    """
+    in1_kind, in2_kind, out_kind, rhs = _OPS[op_code]
+    a, b, o, d = instruction.in1, instruction.in2, instruction.out, instruction.data
+    if op_code == 0:
+        return
+    if op_code == 57:
+        _vector_const_set(memory, o, d, F)
+        return
+    if op_code == 58:
+        _matrix_const_set(memory, o, d, F)
+        return
+    if op_code in RANDOM_OPS and rng is None:
+        raise ValueError(f"op {op_code} draws random numbers: pass rng")
+    assert rhs is not None
+    value = rhs(memory, a, b, d, F, rng)  # the whole right-hand side first
+    if out_kind == _S:
+        memory.s[o] = value
+    elif out_kind == _V:
+        memory.v[o] = value
+    else:
+        memory.m[o] = value
+
+
+def _run_component(component: Sequence[Any], memory: NaiveMemory, F: int,
+                   rng: np.random.Generator) -> None:
+    for ins in component:
+        naive_op(ins.op, ins, memory, F, rng)
+
+
+# --------------------------------------------------------------------------
+# Execution of one algorithm on one task (SPEC §5.2)
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class NaiveRun:
+    """Outcome of :func:`naive_run`."""
+
+    fitness: float
+    train_steps: int
+    memory: NaiveMemory
+    epoch_fitness: list[float] = field(default_factory=list)  # per validation
+    train_failed: bool = False  # training stopped early (NaN / large error)
+    validation_failed: bool = False  # some validation returned early with 0
+    failed_validations: list[int] = field(default_factory=list)  # their epochs
+
+
+def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
+              num_matrices: int, max_abs_error: float = 100.0,
+              num_train_examples: int | None = None,
+              rng: np.random.Generator | None = None,
+              num_valid_examples: int | None = None) -> NaiveRun:
+    """Run ``algorithm`` on ``task`` exactly as SPEC §5.2 describes.
+
+    ``task`` needs ``train_features`` (N, F), ``train_labels`` (N,),
+    ``valid_features``, ``valid_labels``, ``epochs`` (E, N) visiting orders and
+    ``eval_type`` (1 = RMS_ERROR, 4 = ACCURACY). ``num_train_examples`` is the
+    original's ``num_all_train_examples`` (default: all epochs);
+    ``num_valid_examples`` limits validation (the loss is still divided by the
+    number of validation examples).
+    """
+    if rng is None:
+        rng = np.random.default_rng(0)
+    tx = np.asarray(task.train_features, dtype=np.float64)
+    ty = np.asarray(task.train_labels, dtype=np.float64)
+    vx = np.asarray(task.valid_features, dtype=np.float64)
+    vy = np.asarray(task.valid_labels, dtype=np.float64)
+    epochs = np.asarray(task.epochs)
+    eval_type = int(task.eval_type)
+    assert eval_type in (RMS_ERROR, ACCURACY)
+    F = tx.shape[1]
+    per_epoch = tx.shape[0]
+    num_epochs = epochs.shape[0]
+    assert num_epochs >= 1
+    order = epochs.reshape(-1)  # the train iterator: epoch after epoch
+    valid_steps = vx.shape[0]
+
+    mem = NaiveMemory.zeros(num_scalars, num_vectors, num_matrices, F)
+    run = NaiveRun(0.0, 0, mem)
+    # Constructor: wipe the memory (done above) and run Setup once, unchecked.
+    _run_component(algorithm.setup, mem, F, rng)
+
+    position = 0  # of the train iterator; persists across epochs
+
+    def train(max_steps: int) -> bool:
+        nonlocal position
+        for _ in range(max_steps):
+            run.train_steps += 1
+            k = int(order[position])
+            x, y = tx[k], float(ty[k])
+            mem.v[0] = x
+            mem.s[0] = 0.0  # hide the label from Predict
+            _run_component(algorithm.predict, mem, F, rng)
+            if eval_type == ACCURACY:
+                mem.s[1] = sigmoid(float(mem.s[1]))  # written back: Learn sees it
+            err = abs(y - float(mem.s[1]))
+            if math.isnan(err) or err > max_abs_error:
+                return False
+            mem.v[0] = x  # re-written before Learn
+            mem.s[0] = y
+            _run_component(algorithm.learn, mem, F, rng)
+            position += 1
+            if position >= per_epoch * num_epochs:
+                break
+        return True
+
+    def validate() -> float:
+        loss = 0.0
+        n = valid_steps if num_valid_examples is None else min(num_valid_examples,
+                                                               valid_steps)
+        for i in range(n):
+            mem.v[0] = vx[i]
+            mem.s[0] = 0.0
+            _run_component(algorithm.predict, mem, F, rng)  # no Learn
+            y = float(vy[i])
+            if eval_type == RMS_ERROR:
+                e = y - float(mem.s[1])
+                loss += e * e
+            else:
+                p = sigmoid(float(mem.s[1]))  # not written back
+                if p > 1.0 or p < 0.0:
+                    e = INF
+                else:
+                    e = 0.0 if (y > 0.5) == (p > 0.5) else 1.0
+                loss += e
+            if math.isnan(abs(e)) or abs(e) > max_abs_error:
+                run.validation_failed = True
+                run.failed_validations.append(len(run.epoch_fitness))
+                return MIN_FITNESS
+        loss /= valid_steps  # all validation examples, even if n < valid_steps
+        if eval_type == RMS_ERROR:
+            return flip_and_squash(_sqrt(loss))
+        return 1.0 - loss
+
+    n_all = per_epoch * num_epochs
+    if num_train_examples is not None:
+        n_all = min(int(num_train_examples), n_all)
+    remaining = n_all
+    best = MIN_FITNESS
+    while remaining > 0:
+        if not train(min(per_epoch, remaining)):
+            run.train_failed = True
+            if remaining == n_all:  # failure during the first epoch
+                best = MIN_FITNESS
+            break
+        remaining -= per_epoch
+        f = validate()
+        run.epoch_fitness.append(f)
+        best = max(best, f)
+    run.fitness = best
+    return run
+
+
+def naive_evaluate(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
+                   num_matrices: int, max_abs_error: float = 100.0,
+                   num_train_examples: int | None = None,
+                   rng: np.random.Generator | None = None,
+                   num_valid_examples: int | None = None) -> float:
+    """Fitness of ``algorithm`` on ``task`` (SPEC §5.2)."""
+    return naive_run(algorithm, task, num_scalars, num_vectors, num_matrices,
+                     max_abs_error, num_train_examples, rng,
+                     num_valid_examples).fitness
+
+
+def naive_train_steps(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
+                      num_matrices: int, max_abs_error: float = 100.0,
+                      num_train_examples: int | None = None,
+                      rng: np.random.Generator | None = None) -> int:
+    """Training steps (SPEC §5.7): one per Predict in training, the failing one
+    included; validation is not counted."""
+    return naive_run(algorithm, task, num_scalars, num_vectors, num_matrices,
+                     max_abs_error, num_train_examples, rng).train_steps
