@@ -13,6 +13,8 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
+from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +29,8 @@ from .generator import (
 from .ops import OPS, op_by_name
 from .tasks import TaskSpec, make_tasks
 
-__all__ = ["BenchResult", "run_executor_benchmarks", "measure_compile_times"]
+__all__ = ["BenchResult", "run_executor_benchmarks", "measure_compile_times",
+           "SearchBenchResult", "run_search_benchmark", "run_throughput_benchmark"]
 
 DEMO_OPS = ("SCALAR_CONST_SET_OP", "VECTOR_INNER_PRODUCT_OP", "SCALAR_DIFF_OP",
             "SCALAR_PRODUCT_OP", "SCALAR_VECTOR_PRODUCT_OP", "VECTOR_SUM_OP")
@@ -190,3 +193,69 @@ def main_json(repeats: int, evals: int) -> str:
     results = run_executor_benchmarks(repeats, evals)
     return json.dumps({"executor": [r.to_dict() for r in results],
                        "compile": measure_compile_times()}, indent=2)
+
+
+@dataclass(frozen=True)
+class SearchBenchResult:
+    """One demo search of the search benchmark."""
+
+    seed: int
+    time_to_select_s: float | None  # None: not solved within the time limit
+    individuals: int
+    individuals_per_s: float
+    final_fitness: float | None
+    experiments: int
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def run_search_benchmark(seeds: Sequence[int], time_limit_s: float = 300.0,
+                         config: str = "configs/demo_linear.toml",
+                         report: Callable[[SearchBenchResult], None] | None = None
+                         ) -> list[SearchBenchResult]:
+    """Time to an algorithm passing T_select on the demo, one run per seed."""
+    from .config import load_config
+    from .search import SearchRun
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            cfg = load_config(config, [f"time_limit_seconds={time_limit_s}"])
+            run = SearchRun(cfg, Path(tmp) / f"seed{seed}", seed=seed,
+                            checkpoint_every_s=1e9)
+            r = run.run()
+            res = SearchBenchResult(seed, r.time_to_select_s, r.total_individuals,
+                                    r.total_individuals / r.elapsed_s, r.final_fitness,
+                                    r.experiments)
+            results.append(res)
+            if report is not None:
+                report(res)
+    return results
+
+
+def run_throughput_benchmark(individuals: int = 200_000,
+                             config: str = "configs/demo_linear.toml", seed: int = 1
+                             ) -> dict[str, float]:
+    """Individuals/s of the demo search with and without the FEC and the
+    structural cache (one experiment, fixed number of individuals)."""
+    from .config import load_config
+    from .search import SearchRun
+
+    out = {}
+    variants = {"fec+structural": [], "fec only": ["structural_cache=false"],
+                "no caches": ["structural_cache=false", "fec.num_train_examples=0"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, overrides in variants.items():
+            sets = [f"max_individuals={individuals}", "max_experiments=1",
+                    "sufficient_fitness=2.0"] + [o for o in overrides
+                                                 if not o.startswith("fec.")]
+            cfg = load_config(config, sets)
+            if name == "no caches":
+                cfg = dataclass_replace(cfg, fec=None)
+            run = SearchRun(cfg, Path(tmp) / name.replace(" ", "_"), seed=seed,
+                            checkpoint_every_s=1e9)
+            t0 = time.perf_counter()
+            run.run()
+            out[name] = individuals / (time.perf_counter() - t0)
+    return out

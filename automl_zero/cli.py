@@ -122,6 +122,116 @@ def evaluate(program: Path, config_path: Path, which: str, seed: int,
                    f"{evaluator.fitness_combination_mode.split('_')[0].lower()})")
 
 
+class _Display:
+    """Live progress on a terminal (rich), plain log lines otherwise."""
+
+    def __init__(self, cfg: Config, out_dir: Path) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.live = None
+        self.cfg = cfg
+        self.out_dir = out_dir
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live(console=self.console, refresh_per_second=4,
+                             transient=False)
+
+    def __enter__(self) -> _Display:
+        if self.live is not None:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+    def __call__(self, r) -> None:  # noqa: ANN001
+        text = (f"experiment {r.experiment}  individuals {r.individuals:,}  "
+                f"({r.individuals_per_s:,.0f}/s)  best {r.best:.6f}  "
+                f"mean {r.mean:.6f}  FEC hits {r.fec_hit_rate:.0%}  "
+                f"structural hits {r.structural_hit_rate:.0%}  "
+                f"budget {r.budget_used:.0%}  {r.elapsed_s:.0f}s")
+        if self.live is not None:
+            from rich.panel import Panel
+
+            self.live.update(Panel(text, title=f"automl-zero search → {self.out_dir}"))
+        else:
+            click.echo(text, err=True)
+
+
+def _run_search(run, cfg: Config, out_dir: Path) -> None:  # noqa: ANN001
+    from .effective import effective_algorithm
+
+    with _Display(cfg, out_dir) as display:
+        run.progress = display
+        result = run.run()
+    click.echo(f"run directory: {out_dir}")
+    click.echo(f"stopped by: {result.stopped_by}; experiments: {result.experiments}; "
+               f"individuals: {result.total_individuals:,}; "
+               f"train steps: {result.total_train_steps:,}; "
+               f"{result.elapsed_s:.1f} s; seed {result.seed}")
+    if result.best_algorithm is None:
+        click.echo("no algorithm found yet")
+        return
+    click.echo(f"search fitness = {result.search_fitness:.6f}   select fitness = "
+               f"{result.select_fitness:.6f}   final fitness = "
+               + (f"{result.final_fitness:.6f}" if result.final_fitness is not None
+                  else "(not evaluated)"))
+    click.echo("best algorithm:")
+    click.echo(result.best_algorithm.to_text(), nl=False)
+    click.echo("without dead code:")
+    click.echo(effective_algorithm(result.best_algorithm).to_text(), nl=False)
+    if result.stopped_by == "interrupted":
+        click.echo(f"interrupted: continue with `automl-zero resume {out_dir}`")
+
+
+@cli.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Run directory (default: runs/<timestamp>).")
+@click.option("--seed", type=int, default=None,
+              help="Random seed (default: the config's random_seed; 0: time-based).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, e.g. --set population_size=100.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0.1), default=30.0,
+              show_default=True, help="Seconds between checkpoints.")
+def search(config_path: Path, out_dir: Path | None, seed: int | None,
+           overrides: tuple[str, ...], checkpoint_every: float) -> None:
+    """Search for algorithms as the CONFIG describes (T_search → T_select → T_final)."""
+    from .search import SearchRun, new_run_dir
+
+    try:
+        cfg = load_config(config_path, overrides)
+        out_dir = out_dir if out_dir is not None else new_run_dir()
+        if (out_dir / "checkpoint.json").exists():
+            raise _UserError(f"{out_dir} already holds a run; continue it with "
+                             f"`automl-zero resume {out_dir}` or choose another --out")
+        run = SearchRun(cfg, out_dir, seed, checkpoint_every_s=checkpoint_every)
+        _run_search(run, cfg, out_dir)
+    except (AutoMLZeroError, ValueError) as err:
+        raise _fail(err) from None
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--checkpoint-every", type=click.FloatRange(min=0.1), default=30.0,
+              show_default=True, help="Seconds between checkpoints.")
+def resume(run_dir: Path, checkpoint_every: float) -> None:
+    """Continue the run in RUN_DIR from its last checkpoint."""
+    from .search import SearchRun
+
+    try:
+        run = SearchRun.resume(run_dir, checkpoint_every_s=checkpoint_every)
+    except (AutoMLZeroError, ValueError, FileNotFoundError) as err:
+        raise _fail(err) from None
+    try:
+        _run_search(run, run.cfg, run_dir)
+    except (AutoMLZeroError, ValueError) as err:
+        raise _fail(err) from None
+
+
 @cli.command()
 @click.argument("program", type=click.Path(path_type=Path))
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
@@ -156,7 +266,7 @@ def ops() -> None:
                    f"{'  random' if op.random else ''}")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--repeats", type=click.IntRange(1), default=7, show_default=True,
               help="Timed repeats per workload (the median is reported).")
 @click.option("--evals", type=click.IntRange(10), default=1000, show_default=True,
@@ -164,8 +274,14 @@ def ops() -> None:
 @click.option("--no-compile", is_flag=True,
               help="Skip measuring cold and cached compile times.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def bench(repeats: int, evals: int, no_compile: bool, as_json: bool) -> None:
-    """Benchmark the executor: µs per evaluation, instructions/s, compile time."""
+@click.pass_context
+def bench(ctx: click.Context, repeats: int, evals: int, no_compile: bool,
+          as_json: bool) -> None:
+    """Benchmark the executor: µs per evaluation, instructions/s, compile time.
+
+    `automl-zero bench search` benchmarks the demo search instead."""
+    if ctx.invoked_subcommand is not None:
+        return
     from .bench import measure_compile_times, run_executor_benchmarks
 
     def report(r):  # noqa: ANN001
@@ -190,6 +306,46 @@ def bench(repeats: int, evals: int, no_compile: bool, as_json: bool) -> None:
                f" {per.us_per_eval / default.us_per_eval:.2f}x")
     for key, value in compile_times.items():
         click.echo(f"{key:58s} {value:10.2f} s")
+
+
+@bench.command("search")
+@click.option("--seeds", type=click.IntRange(1), default=10, show_default=True,
+              help="Demo searches (seeds 1..N) for the time to solution.")
+@click.option("--time-limit", type=click.FloatRange(min=1), default=300.0,
+              show_default=True, help="Seconds allowed per search.")
+@click.option("--individuals", type=click.IntRange(1000), default=200_000,
+              show_default=True, help="Individuals per throughput measurement.")
+@click.option("--config", "config_path", default="configs/demo_linear.toml",
+              show_default=True, help="Search config.")
+def bench_search(seeds: int, time_limit: float, individuals: int,
+                 config_path: str) -> None:
+    """Individuals/s (with and without caches) and time to an algorithm passing
+    T_select, median over seeds, on the demo search."""
+    import numpy as np
+
+    from .bench import run_search_benchmark, run_throughput_benchmark
+
+    click.echo(f"automl-zero {__version__} search benchmark on {config_path}")
+    rates = run_throughput_benchmark(individuals, config_path)
+    for name, rate in rates.items():
+        click.echo(f"throughput {name:16s} {rate:12,.0f} individuals/s")
+
+    def report(r):  # noqa: ANN001
+        solved = (f"{r.time_to_select_s:7.1f} s" if r.time_to_select_s is not None
+                  else "  not solved")
+        click.echo(f"seed {r.seed:3d}: T_select passed after {solved}; "
+                   f"{r.individuals:,} individuals ({r.individuals_per_s:,.0f}/s), "
+                   f"{r.experiments} experiment(s), final fitness "
+                   f"{r.final_fitness if r.final_fitness is not None else float('nan'):.6f}")
+
+    results = run_search_benchmark(range(1, seeds + 1), time_limit, config_path,
+                                   report)
+    times = [r.time_to_select_s if r.time_to_select_s is not None else np.inf
+             for r in results]
+    solved = sum(np.isfinite(times))
+    click.echo(f"time to T_select: median {np.median(times):.1f} s over {seeds} seeds "
+               f"({solved} solved within {time_limit:.0f} s; min {min(times):.1f} s, "
+               f"max {max(times):.1f} s)")
 
 
 def main(argv: list[str] | None = None) -> None:

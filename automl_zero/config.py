@@ -54,6 +54,7 @@ MUTATION_TYPES = (
 )
 
 TASK_COLLECTIONS = ("search", "select", "final")
+SEARCH_METHODS = ("REGULARIZED_EVOLUTION", "RANDOM_SEARCH")
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,12 @@ class Config:
     mutate_learn_size_min: int = 0
     mutate_learn_size_max: int = 0
     progress_every: int = 10000
+    # --- beyond the original ---
+    method: str = "REGULARIZED_EVOLUTION"  # or RANDOM_SEARCH (paper §4.1 baseline)
+    max_individuals: int = 0  # per experiment; 0: unlimited
+    time_limit_seconds: float = 0.0  # wall clock for the whole run; 0: unlimited
+    structural_cache: bool = True  # share fitness between equal effective programs
+    batch_size: int = 100  # children asked and evaluated together (1: the original)
     # --- T_select and T_final ---
     select_tasks: tuple[TaskSpec, ...] = ()
     final_tasks: tuple[TaskSpec, ...] = ()
@@ -270,11 +277,14 @@ def config_from_dict(data: Mapping[str, Any], source: str = "<dict>",
             kwargs[key] = _check_choice(value, where, INITIAL_POPULATIONS)
         elif key == "fitness_combination_mode":
             kwargs[key] = _check_choice(value, where, FITNESS_COMBINATION_MODES)
-        elif key == "randomize_task_seeds":
+        elif key == "method":
+            kwargs[key] = _check_choice(value, where, SEARCH_METHODS)
+        elif key in ("randomize_task_seeds", "structural_cache"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: must be true or false, got {value!r}")
             kwargs[key] = value
-        elif key in ("mutate_prob", "max_abs_error", "sufficient_fitness"):
+        elif key in ("mutate_prob", "max_abs_error", "sufficient_fitness",
+                     "time_limit_seconds"):
             kwargs[key] = _check_float(value, where)
         else:
             kwargs[key] = _check_int(value, where)
@@ -297,6 +307,10 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{src}: max_abs_error must be > 0, got {cfg.max_abs_error}")
     if cfg.population_size < 1 or cfg.tournament_size < 1:
         raise ConfigError(f"{src}: population_size and tournament_size must be >= 1")
+    if cfg.batch_size < 1:
+        raise ConfigError(f"{src}: batch_size must be >= 1, got {cfg.batch_size}")
+    if cfg.time_limit_seconds < 0:
+        raise ConfigError(f"{src}: time_limit_seconds must be >= 0")
     for name in TASK_COLLECTIONS:
         sizes = {s.features_size for s in getattr(cfg, f"{name}_tasks")}
         if len(sizes) > 1:

@@ -89,16 +89,24 @@ class Evaluator:
         self.train_budget = train_budget
         self.rng = np.random.default_rng(seed)
         self.num_train_steps = 0
-        self._max_train = np.array([t.num_train_examples * t.num_train_epochs
+        self.max_train_examples = np.array([t.num_train_examples * t.num_train_epochs
                                     for t in self.batch.tasks], dtype=np.int64)
 
     def evaluate(self, algorithm: Algorithm) -> float:
         """The combined fitness of one algorithm."""
         return float(self.evaluate_many([algorithm]).fitness[0])
 
-    def evaluate_many(self, algorithms: Sequence[Algorithm]) -> Evaluation:
-        """Evaluate several algorithms in one kernel call per task group."""
+    def evaluate_many(self, algorithms: Sequence[Algorithm],
+                      budget_algorithms: Sequence[Algorithm] | None = None
+                      ) -> Evaluation:
+        """Evaluate several algorithms in one kernel call per task group.
+
+        ``budget_algorithms`` (default: ``algorithms``) are the forms whose
+        compute cost the train budget judges, e.g. the algorithms as mutated
+        when ``algorithms`` are their effective (dead-code-free) versions.
+        """
         algorithms = list(algorithms)
+        judged = algorithms if budget_algorithms is None else list(budget_algorithms)
         seeds = self.rng.integers(0, 2**32, size=len(algorithms), dtype=np.int64)
         if self.train_budget is None:
             result = execute(algorithms, self.batch, self.memory, seeds,
@@ -109,9 +117,9 @@ class Evaluator:
             steps = np.zeros(len(algorithms), dtype=np.int64)
             # Algorithms sharing a budget decision share one kernel call.
             budgets: dict[tuple[int, ...], list[int]] = {}
-            for i, alg in enumerate(algorithms):
+            for i, alg in enumerate(judged):
                 key = tuple(self.train_budget.train_examples(alg, int(n))
-                            for n in self._max_train)
+                            for n in self.max_train_examples)
                 budgets.setdefault(key, []).append(i)
             for key, members in budgets.items():
                 result = execute([algorithms[i] for i in members], self.batch,
