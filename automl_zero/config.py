@@ -383,4 +383,4 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
     data = apply_overrides(data, overrides)
-    return config_from_dict(data, str(path), base_dir=path.parent)
+    return config_from_dict(data, str(path), base_dir=path.parent.resolve())
