@@ -120,7 +120,9 @@ class Config:
     method: str = "REGULARIZED_EVOLUTION"  # or RANDOM_SEARCH (paper §4.1 baseline)
     max_individuals: int = 0  # per experiment; 0: unlimited
     time_limit_seconds: float = 0.0  # wall clock for the whole run; 0: unlimited
-    structural_cache: bool = True  # share fitness between equal effective programs
+    # Share fitness between equal effective programs (off: in this Python search
+    # loop the analysis costs more than it saves; see benchmarks/RESULTS.md).
+    structural_cache: bool = False
     batch_size: int = 100  # children asked and evaluated together (1: the original)
     # --- T_select and T_final ---
     select_tasks: tuple[TaskSpec, ...] = ()

@@ -97,8 +97,8 @@ class Evaluator:
         return float(self.evaluate_many([algorithm]).fitness[0])
 
     def evaluate_many(self, algorithms: Sequence[Algorithm],
-                      budget_algorithms: Sequence[Algorithm] | None = None
-                      ) -> Evaluation:
+                      budget_algorithms: Sequence[Algorithm] | None = None,
+                      check_memory: bool = True) -> Evaluation:
         """Evaluate several algorithms in one kernel call per task group.
 
         ``budget_algorithms`` (default: ``algorithms``) are the forms whose
@@ -110,7 +110,7 @@ class Evaluator:
         seeds = self.rng.integers(0, 2**32, size=len(algorithms), dtype=np.int64)
         if self.train_budget is None:
             result = execute(algorithms, self.batch, self.memory, seeds,
-                             self.max_abs_error)
+                             self.max_abs_error, check_memory=check_memory)
             per_task, steps = result.fitness, result.train_steps
         else:
             per_task = np.zeros((len(algorithms), self.batch.num_tasks))
@@ -124,7 +124,8 @@ class Evaluator:
             for key, members in budgets.items():
                 result = execute([algorithms[i] for i in members], self.batch,
                                  self.memory, seeds[members], self.max_abs_error,
-                                 num_train_examples=np.array(key, dtype=np.int64))
+                                 num_train_examples=np.array(key, dtype=np.int64),
+                                 check_memory=check_memory)
                 per_task[members] = result.fitness
                 steps[members] = result.train_steps
         self.num_train_steps += int(steps.sum())

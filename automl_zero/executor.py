@@ -14,6 +14,8 @@ import numpy as np
 
 from . import _kernel
 from .algorithm import Algorithm
+from .instruction import FEATURES_VECTOR_ADDRESS
+from .ops import IS_RANDOM, OUT_KIND, Kind
 
 if TYPE_CHECKING:
     from .tasks import Task
@@ -188,24 +190,42 @@ _EMPTY_CODE = np.zeros((0, 4), dtype=np.int32)
 _EMPTY_DATA = np.zeros((0, 3))
 
 
+_IS_RANDOM = [bool(x) for x in IS_RANDOM]
+_WRITES_VECTOR = [int(k) == int(Kind.VECTOR) for k in OUT_KIND]
+
+
 def pack_algorithms(algorithms: Sequence[Algorithm]) -> tuple[np.ndarray, np.ndarray,
                                                               np.ndarray, np.ndarray]:
-    """Concatenate encoded algorithms: (code, data, starts, has_random)."""
-    encoded = [a.encoded for a in algorithms]
-    starts = np.zeros((len(encoded), 5), dtype=np.int64)
-    offset = 0
-    for i, enc in enumerate(encoded):
-        starts[i, 0] = offset
-        starts[i, 1:4] = offset + np.asarray(enc.bounds)
-        starts[i, 4] = enc.predict_writes_features
-        offset += enc.bounds[2]
-    if offset:
-        code = np.concatenate([e.code for e in encoded])
-        data = np.concatenate([e.data for e in encoded])
+    """Concatenate algorithms into kernel arrays, NO_OPs dropped:
+    (code int32 (n, 4), data float64 (n, 3), starts int64 (P, 5), has_random)."""
+    rows: list[tuple] = []
+    starts = []
+    has_random = []
+    append = rows.append
+    for alg in algorithms:
+        bounds = [len(rows)]
+        random = False
+        for component in (alg.setup, alg.predict, alg.learn):
+            for ins in component:
+                op = ins.op
+                if op:
+                    d = ins.data
+                    append((op, ins.in1, ins.in2, ins.out, d[0], d[1], d[2]))
+                    random = random or _IS_RANDOM[op]
+            bounds.append(len(rows))
+        writes_v0 = any(_WRITES_VECTOR[r[0]] and r[3] == FEATURES_VECTOR_ADDRESS
+                        for r in rows[bounds[1]:bounds[2]])
+        starts.append((bounds[0], bounds[1], bounds[2], bounds[3], writes_v0))
+        has_random.append(random)
+    if rows:
+        # Op codes and addresses are small integers: exact in float64.
+        table = np.array(rows, dtype=np.float64)
+        code = table[:, :4].astype(np.int32)
+        data = np.ascontiguousarray(table[:, 4:])
     else:
         code, data = _EMPTY_CODE, _EMPTY_DATA
-    has_random = np.array([e.has_random for e in encoded], dtype=np.bool_)
-    return code, data, starts, has_random
+    return (code, data, np.array(starts, dtype=np.int64).reshape(-1, 5),
+            np.array(has_random, dtype=np.bool_))
 
 
 def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpec,

@@ -1,0 +1,387 @@
+"""Dead-code removal (automl_zero/effective.py): hand-built cases and a
+differential test: the effective algorithm has the original's fitness and train
+steps on every task.
+
+Kernel variants compiled here: (F=4, T=1) only (task_chunk=1).
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from automl_zero.algorithm import Algorithm
+from automl_zero.effective import (
+    effective_algorithm,
+    effective_fraction,
+    is_effectively_random,
+    structural_key,
+)
+from automl_zero.executor import MemorySpec, TaskBatch, execute
+from automl_zero.generator import neural_net_algorithm, pad_algorithm
+from automl_zero.instruction import Instruction
+from automl_zero.ops import OPS, Kind
+from automl_zero.randomizer import random_data, random_instruction
+from automl_zero.tasks import Task
+
+make = Instruction.make
+MEMORY = MemorySpec(6, 6, 3)
+SIZES = MEMORY.sizes
+NO_OP = Instruction(0)
+DETERMINISTIC_OPS = [op.code for op in OPS if not op.random]  # NO_OP included
+
+
+def const(out: int, x: float) -> Instruction:
+    return make("SCALAR_CONST_SET_OP", out=out, data=(x,))
+
+
+def op(name: str, out: int, in1: int = 0, in2: int = 0) -> Instruction:
+    return make(name, out=out, in1=in1, in2=in2)
+
+
+def algorithm(setup=(), predict=(), learn=()) -> Algorithm:
+    return Algorithm(tuple(setup), tuple(predict), tuple(learn))
+
+
+def linear_regressor(lr: float = 0.01) -> Algorithm:
+    return algorithm(
+        setup=[const(2, lr)],
+        predict=[op("VECTOR_INNER_PRODUCT_OP", 1, 1, 0)],
+        learn=[op("SCALAR_DIFF_OP", 3, 0, 1), op("SCALAR_PRODUCT_OP", 3, 2, 3),
+               op("SCALAR_VECTOR_PRODUCT_OP", 2, 3, 0), op("VECTOR_SUM_OP", 1, 1, 2)])
+
+
+_TASKS: list[TaskBatch] = []
+
+
+def tasks() -> TaskBatch:
+    """Three small F=4 tasks, 2 epochs, each in its own group (T=1): linear
+    regression, binary classification, and a regression with large labels (early
+    stops at max_abs_error)."""
+    if not _TASKS:
+        rng = np.random.default_rng(7)
+        w = rng.normal(size=4)
+        x, vx = rng.normal(size=(12, 4)), rng.normal(size=(6, 4))
+        reg = Task.from_arrays(x, x @ w, vx, vx @ w, num_train_epochs=2, seed=1)
+        x, vx = rng.normal(size=(11, 4)), rng.normal(size=(7, 4))
+        cls = Task.from_arrays(x, (x @ w > 0) * 1.0, vx, (vx @ w > 0) * 1.0,
+                               eval_type="ACCURACY", num_train_epochs=2, seed=2)
+        x, vx = rng.normal(size=(9, 4)), rng.normal(size=(5, 4))
+        big = Task.from_arrays(x, 30 * x @ w, vx, 30 * vx @ w, num_train_epochs=2,
+                               seed=3)
+        _TASKS.append(TaskBatch.from_tasks([reg, cls, big], task_chunk=1))
+    return _TASKS[0]
+
+
+def run(algs: list[Algorithm]):
+    res = execute(algs, tasks(), MEMORY, np.zeros(len(algs), dtype=np.int64))
+    return res.fitness, res.train_steps
+
+
+def assert_same_behaviour(alg: Algorithm) -> Algorithm:
+    eff = effective_algorithm(alg)
+    fitness, steps = run([alg, eff])
+    np.testing.assert_array_equal(fitness[0], fitness[1])
+    assert steps[0] == steps[1]
+    return eff
+
+
+def ops_of(component) -> list[int]:
+    return [ins.op for ins in component]
+
+
+# --------------------------------------------------------------------------
+# Hand-built cases.
+# --------------------------------------------------------------------------
+
+
+def test_linear_regressor_is_fully_live():
+    lin = linear_regressor()
+    assert effective_algorithm(lin) is lin
+    assert effective_fraction(lin) == 1.0
+    assert_same_behaviour(lin)
+
+
+def test_no_ops_are_removed():
+    lin = linear_regressor()
+    padded = pad_algorithm(lin, (10, 2, 8))
+    assert len(padded) == 20
+    eff = assert_same_behaviour(padded)
+    assert eff == lin
+    assert effective_fraction(padded) == 6 / 20
+    assert effective_algorithm(algorithm([NO_OP], [NO_OP], [NO_OP])) == algorithm()
+
+
+def test_write_to_unread_address_is_removed():
+    lin = linear_regressor()
+    alg = lin.replace(predict=lin.predict + (op("SCALAR_SUM_OP", 4, 2, 3),),
+                      setup=(op("VECTOR_SUM_OP", 5, 1, 1),) + lin.setup)
+    assert assert_same_behaviour(alg) == lin
+
+
+def test_write_overwritten_before_read_is_removed():
+    lin = linear_regressor()
+    alg = lin.replace(setup=(const(2, 5.0),) + lin.setup,
+                      learn=(op("SCALAR_PRODUCT_OP", 3, 0, 0),) + lin.learn)
+    assert assert_same_behaviour(alg) == lin
+
+
+def test_values_feeding_only_dead_code_are_removed():
+    """Strong liveness: s4 is read, but only by the dead write to s5; a cycle
+    s5 = s5 + s0 that never reaches s1 is dead too."""
+    lin = linear_regressor()
+    alg = lin.replace(learn=lin.learn + (op("SCALAR_SUM_OP", 4, 0, 1),
+                                         op("SCALAR_PRODUCT_OP", 5, 4, 4),
+                                         op("SCALAR_SUM_OP", 5, 5, 0)))
+    assert assert_same_behaviour(alg) == lin
+
+
+def test_value_written_in_learn_and_read_by_next_predict_is_kept():
+    alg = algorithm(setup=[const(2, 0.5), const(3, 2.0)],
+                    predict=[op("SCALAR_SUM_OP", 1, 4, 3)],
+                    learn=[op("SCALAR_PRODUCT_OP", 4, 0, 2),
+                           op("SCALAR_SUM_OP", 5, 0, 0)])  # s5: never read
+    eff = assert_same_behaviour(alg)
+    assert eff.setup == alg.setup
+    assert eff.predict == alg.predict
+    assert eff.learn == alg.learn[:1]
+
+
+def test_value_written_in_predict_after_use_is_kept():
+    """Predict -> Predict (validation) and Predict -> Learn -> Predict: a counter
+    updated after the prediction is read by the next Predict."""
+    alg = algorithm(setup=[const(3, 0.25)],
+                    predict=[op("SCALAR_SUM_OP", 1, 4, 3), op("SCALAR_SUM_OP", 4, 4, 3),
+                             op("SCALAR_SUM_OP", 5, 4, 3)])  # s5: never read
+    eff = assert_same_behaviour(alg)
+    assert eff.predict == alg.predict[:2]
+    assert eff.setup == alg.setup
+
+
+def test_setup_writes_to_s0_and_v0_are_dead():
+    """The executor overwrites s0 (0 or the label) and v0 (features) before
+    every Predict and Learn."""
+    alg = algorithm(setup=[const(2, 3.0), op("SCALAR_BROADCAST_OP", 0, 2),
+                           const(0, 1.0)],
+                    predict=[op("VECTOR_MEAN_OP", 3, 0), op("SCALAR_SUM_OP", 1, 3, 0)])
+    eff = assert_same_behaviour(alg)
+    assert eff.setup == ()
+    assert eff.predict == alg.predict
+
+
+def test_s0_and_v0_across_predict_and_learn():
+    """Predict's write to s0 is live inside Predict but not into Learn (s0 = y
+    there); Learn's writes to s0/v0 are dead (rewritten before Predict)."""
+    alg = algorithm(
+        setup=[const(2, 0.5)],
+        predict=[op("SCALAR_SUM_OP", 0, 2, 2), op("SCALAR_SUM_OP", 1, 0, 4),
+                 op("SCALAR_SUM_OP", 0, 2, 1)],  # dead: Learn sees the label
+        learn=[op("SCALAR_PRODUCT_OP", 4, 0, 0), const(0, 3.0),
+               op("SCALAR_BROADCAST_OP", 0, 2)])
+    eff = assert_same_behaviour(alg)
+    assert eff.predict == alg.predict[:2]
+    assert eff.learn == alg.learn[:1]
+    assert eff.setup == alg.setup
+
+
+def test_predict_writing_features_keeps_learn_reading_the_example():
+    """v0 written in Predict: Learn still reads the example's features."""
+    alg = algorithm(
+        setup=[const(2, 0.1)],
+        predict=[op("VECTOR_INNER_PRODUCT_OP", 1, 1, 0), op("SCALAR_BROADCAST_OP", 0, 1)],
+        learn=[op("SCALAR_DIFF_OP", 3, 0, 1), op("SCALAR_PRODUCT_OP", 3, 2, 3),
+               op("SCALAR_VECTOR_PRODUCT_OP", 2, 3, 0), op("VECTOR_SUM_OP", 1, 1, 2)])
+    eff = assert_same_behaviour(alg)
+    assert eff.predict == alg.predict[:1]
+    assert eff.learn == alg.learn
+
+
+def test_element_const_set_keeps_earlier_writes_live():
+    vset = make("VECTOR_CONST_SET_OP", out=3, data=(0.1, 5.0))
+    mset = make("MATRIX_CONST_SET_OP", out=1, data=(0.6, 0.3, -2.0))
+    alg = algorithm(setup=[const(2, 3.0), op("SCALAR_BROADCAST_OP", 3, 2), vset,
+                           op("VECTOR_COLUMN_BROADCAST_OP", 1, 3), mset],
+                    predict=[op("VECTOR_MEAN_OP", 4, 3), op("MATRIX_MEAN_OP", 5, 1),
+                             op("SCALAR_SUM_OP", 1, 4, 5)])
+    assert assert_same_behaviour(alg) is alg
+    # A whole-value write after the element write kills both earlier writes.
+    killed = alg.replace(setup=alg.setup[:3] + (op("VECTOR_ABS_OP", 3, 4),)
+                         + alg.setup[3:])
+    eff = assert_same_behaviour(killed)
+    assert ops_of(eff.setup) == ops_of(killed.setup[3:])
+    # An element write to an unread address is dead.
+    unread = alg.replace(setup=alg.setup + (make("VECTOR_CONST_SET_OP", out=5,
+                                                 data=(0.1, 1.0)),))
+    assert assert_same_behaviour(unread) == alg
+
+
+def test_addresses_beyond_the_tables():
+    alg = algorithm(setup=[const(70, 2.0), const(71, 1.0), const(71, 3.0)],
+                    predict=[op("SCALAR_SUM_OP", 1, 70, 71), op("SCALAR_SUM_OP", 90, 1, 1)])
+    eff = effective_algorithm(alg)
+    assert eff.setup == (alg.setup[0], alg.setup[2])
+    assert eff.predict == alg.predict[:1]
+
+
+def test_effective_randomness():
+    net = neural_net_algorithm()
+    assert is_effectively_random(net)
+    lin = linear_regressor()
+    dead_random = lin.replace(setup=lin.setup + (
+        make("VECTOR_GAUSSIAN_SET_OP", out=5, data=(0.0, 1.0)),
+        make("VECTOR_UNIFORM_SET_OP", out=1, data=(0.0, 1.0)),  # live: v1 weights
+    ))
+    assert is_effectively_random(dead_random)
+    assert not is_effectively_random(dead_random.replace(setup=dead_random.setup[:2]))
+    assert not is_effectively_random(lin)
+
+
+def test_result_is_cached_and_idempotent():
+    lin = linear_regressor()
+    alg = pad_algorithm(lin, (3, 3, 5))
+    eff = effective_algorithm(alg)
+    assert effective_algorithm(alg) is eff
+    assert effective_algorithm(eff) is eff
+    assert structural_key(alg) == structural_key(eff) == structural_key(lin)
+    fresh = Algorithm(eff.setup, eff.predict, eff.learn)
+    assert effective_algorithm(fresh) is fresh
+
+
+# --------------------------------------------------------------------------
+# Random programs: same fitness and train steps before and after.
+# --------------------------------------------------------------------------
+
+
+def _random_ins(rng: np.random.Generator) -> Instruction:
+    code = int(rng.choice(DETERMINISTIC_OPS))
+    ins = random_instruction(code, SIZES, rng)
+    spec = OPS[code]
+    # Sometimes write the reserved s0 / v0 (random generation never does).
+    if spec.out in (Kind.SCALAR, Kind.VECTOR) and rng.random() < 0.1:
+        ins = Instruction(ins.op, ins.in1, ins.in2, 0, ins.data)
+    return ins
+
+
+def _splice(rng: np.random.Generator, base: list, core: list) -> tuple:
+    """Insert ``core`` into ``base`` at random positions, keeping both orders."""
+    out = list(base)
+    positions = sorted(rng.integers(0, len(base) + 1, size=len(core)))
+    for k, (pos, ins) in enumerate(zip(positions, core, strict=True)):
+        out.insert(int(pos) + k, ins)
+    return tuple(out)
+
+
+def random_program(rng: np.random.Generator) -> Algorithm:
+    sizes = (rng.integers(0, 9), rng.integers(0, 7), rng.integers(0, 11))
+    parts = [[_random_ins(rng) for _ in range(n)] for n in sizes]
+    if rng.random() < 0.6:
+        # A linear-regression-like core on random addresses, so that many
+        # programs learn something and much of the random code interacts with it.
+        w, g = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        lr, err = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        setup = [const(lr, float(rng.uniform(0.01, 0.2)))]
+        predict = [op("VECTOR_INNER_PRODUCT_OP", 1, w, 0)]
+        learn = [op("SCALAR_DIFF_OP", err, 0, 1), op("SCALAR_PRODUCT_OP", err, lr, err),
+                 op("SCALAR_VECTOR_PRODUCT_OP", g, err, 0), op("VECTOR_SUM_OP", w, w, g)]
+        return Algorithm(*(_splice(rng, p, c) for p, c in zip(parts, (setup, predict,
+                                                                     learn),
+                                                              strict=True)))
+    return Algorithm(*(tuple(p) for p in parts))
+
+
+def test_random_programs_keep_fitness_and_train_steps():
+    rng = np.random.default_rng(2024)
+    algs = [random_program(rng) for _ in range(300)]
+    effs = [effective_algorithm(a) for a in algs]
+    f0, s0 = run(algs)
+    f1, s1 = run(effs)
+    np.testing.assert_array_equal(f0, f1)
+    np.testing.assert_array_equal(s0, s1)
+    # The test is meaningful: many programs do more than the empty program...
+    f_empty, s_empty = run([algorithm()])
+    nontrivial = np.any(f0 != f_empty, axis=1)
+    assert nontrivial.mean() > 0.3, nontrivial.mean()
+    assert np.mean(s0 != s_empty[0]) > 0.05  # early stops happen
+    assert np.mean(f0 > 0.0) > 0.5
+    # ... and much of their code is dead.
+    kept = np.mean([effective_fraction(a) for a in algs if len(a)])
+    assert kept < 0.6, kept
+    assert sum(e is not a for e, a in zip(effs, algs, strict=True)) > 200
+
+
+# --------------------------------------------------------------------------
+# Structural keys.
+# --------------------------------------------------------------------------
+
+
+def _canonical(alg: Algorithm) -> tuple:
+    """Instructions with constants compared bitwise (independent of the key)."""
+    def bits(x: float) -> bytes:
+        return struct.pack("<d", float("nan") if x != x else x)
+    return tuple(tuple((i.op, i.in1, i.in2, i.out, tuple(bits(d) for d in i.data))
+                       for i in comp) for comp in alg.components)
+
+
+def _mutate(rng: np.random.Generator, alg: Algorithm) -> Algorithm:
+    comps = [list(c) for c in alg.components]
+    k = int(rng.integers(3))
+    comp = comps[k]
+    kind = rng.integers(4)
+    if kind == 0 or not comp:  # insert
+        comp.insert(int(rng.integers(len(comp) + 1)), _random_ins(rng))
+    elif kind == 1:  # remove
+        del comp[int(rng.integers(len(comp)))]
+    elif kind == 2:  # randomize
+        comp[int(rng.integers(len(comp)))] = _random_ins(rng)
+    else:  # new constants (if any) or a new output address
+        i = int(rng.integers(len(comp)))
+        ins = comp[i]
+        if OPS[ins.op].data:
+            comp[i] = Instruction(ins.op, ins.in1, ins.in2, ins.out,
+                                  random_data(ins.op, rng))
+        elif OPS[ins.op].out != Kind.NONE:
+            comp[i] = Instruction(ins.op, ins.in1, ins.in2,
+                                  int(rng.integers(1, SIZES[OPS[ins.op].out - 1])))
+    return Algorithm(*(tuple(c) for c in comps))
+
+
+def test_structural_key_equality_iff_effective_equality():
+    rng = np.random.default_rng(5)
+    variants = []
+    for _ in range(40):
+        base = random_program(rng)
+        variants.append(base)
+        variants += [_mutate(rng, base) for _ in range(8)]
+    # Constants that differ only in sign of zero or NaN payload.
+    lin = linear_regressor(0.0)
+    variants += [lin, linear_regressor(-0.0), linear_regressor(float("nan")),
+                 lin.replace(setup=(Instruction(56, 0, 0, 2, (struct.unpack(
+                     "<d", struct.pack("<Q", 0xFFF8000000000001))[0], 0.0, 0.0)),))]
+    keys = [structural_key(a) for a in variants]
+    canon = [_canonical(effective_algorithm(a)) for a in variants]
+    by_key: dict[bytes, set] = {}
+    by_canon: dict[tuple, set] = {}
+    for i, (k, c) in enumerate(zip(keys, canon, strict=True)):
+        by_key.setdefault(k, set()).add(i)
+        by_canon.setdefault(c, set()).add(i)
+    assert sorted(map(sorted, by_key.values())) == sorted(map(sorted, by_canon.values()))
+    # Many mutations leave the effective algorithm unchanged.
+    assert len(by_key) < 0.8 * len(variants)
+    assert keys[-4] != keys[-3]  # 0.0 vs -0.0
+    assert keys[-2] == keys[-1]  # NaN payloads
+    assert isinstance(keys[0], bytes)
+
+
+@pytest.mark.parametrize("alg", [algorithm(), linear_regressor()])
+def test_structural_key_layout(alg):
+    key = structural_key(alg)
+    counts = struct.unpack("<3H", key[:6])
+    assert counts == tuple(len(c) for c in alg.components)
+    if len(alg) == 0:
+        assert key == b"\0" * 6
+    else:
+        # Linear: 1 const (op, out) + d0; 1 inner product (op, in1, in2, out); 4 x 4.
+        assert len(key) == 6 + 2 * (2 + 4 + 4 * 4) + 8
+        assert key[-8:] == struct.pack("<d", 0.01)
