@@ -20,7 +20,7 @@ from automl_zero.effective import (
     structural_key,
 )
 from automl_zero.executor import MemorySpec, TaskBatch, execute
-from automl_zero.generator import neural_net_algorithm, pad_algorithm
+from automl_zero.generator import linear_algorithm, neural_net_algorithm, pad_algorithm
 from automl_zero.instruction import Instruction
 from automl_zero.ops import OPS, Kind
 from automl_zero.randomizer import random_data, random_instruction
@@ -45,12 +45,8 @@ def algorithm(setup=(), predict=(), learn=()) -> Algorithm:
     return Algorithm(tuple(setup), tuple(predict), tuple(learn))
 
 
-def linear_regressor(lr: float = 0.01) -> Algorithm:
-    return algorithm(
-        setup=[const(2, lr)],
-        predict=[op("VECTOR_INNER_PRODUCT_OP", 1, 1, 0)],
-        learn=[op("SCALAR_DIFF_OP", 3, 0, 1), op("SCALAR_PRODUCT_OP", 3, 2, 3),
-               op("SCALAR_VECTOR_PRODUCT_OP", 2, 3, 0), op("VECTOR_SUM_OP", 1, 1, 2)])
+# The original's LINEAR_ALGORITHM, LinearModel(lr) (SPEC §4.2): plain SGD.
+linear_regressor = linear_algorithm
 
 
 _TASKS: list[TaskBatch] = []

@@ -17,6 +17,7 @@ from naive import NaiveMemory, flip_and_squash, naive_evaluate, naive_run, sigmo
 
 from automl_zero.algorithm import Algorithm
 from automl_zero.executor import ExecutionResult, MemorySpec, TaskBatch, execute
+from automl_zero.generator import linear_algorithm
 from automl_zero.instruction import Instruction, index_to_float
 from automl_zero.ops import IN1_KIND, IN2_KIND, OPS, OUT_KIND, DataKind, Kind
 from automl_zero.tasks import EvalType, Task, TaskSpec, make_tasks
@@ -88,12 +89,7 @@ def naive(alg: Algorithm, task: Task, memory: MemorySpec = MEMORY, **kw):
 
 
 # The original's LINEAR_ALGORITHM, LinearModel(lr) (SPEC §4.2): plain SGD.
-def linear_regressor(lr: float = 0.01) -> Algorithm:
-    return algorithm(
-        setup=[const(2, lr)],
-        predict=[op("VECTOR_INNER_PRODUCT_OP", 1, 1, 0)],
-        learn=[op("SCALAR_DIFF_OP", 3, 0, 1), op("SCALAR_PRODUCT_OP", 3, 2, 3),
-               op("SCALAR_VECTOR_PRODUCT_OP", 2, 3, 0), op("VECTOR_SUM_OP", 1, 1, 2)])
+linear_regressor = linear_algorithm
 
 
 # The original's NEURAL_NET_ALGORITHM, NeuralNet(lr, 0.1, 0.1) (SPEC §4.2):
