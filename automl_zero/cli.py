@@ -161,12 +161,23 @@ class _Display:
             click.echo(text, err=True)
 
 
+def _raise_interrupt(signum, frame) -> None:  # noqa: ANN001
+    raise KeyboardInterrupt
+
+
 def _run_search(run, cfg: Config, out_dir: Path) -> None:  # noqa: ANN001
+    import signal
+
     from .effective import effective_algorithm
 
-    with _Display(cfg, out_dir) as display:
-        run.progress = display
-        result = run.run()
+    # SIGTERM (e.g. from a cluster scheduler) stops as cleanly as Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with _Display(cfg, out_dir) as display:
+            run.progress = display
+            result = run.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     click.echo(f"run directory: {out_dir}")
     click.echo(f"stopped by: {result.stopped_by}; experiments: {result.experiments}; "
                f"individuals: {result.total_individuals:,}; "

@@ -196,3 +196,23 @@ def test_bad_search_arguments(tmp_path):
     assert r.exit_code == 2 and "batch_size must be >= 1" in r.output
     r = CliRunner().invoke(cli, ["resume", str(tmp_path / "nothing")])
     assert r.exit_code == 2 and "no checkpoint" in r.output
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_ctrl_c_checkpoints_and_prints_the_best(tmp_path, sig):
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=str(Path.cwd()))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "automl_zero", "search", LINEAR, "--out", str(out),
+         "--seed", "1", "--set", "progress_every=1000"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "progress.jsonl").exists():
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(sig)
+    stdout, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert "interrupted" in stdout and "best algorithm:" in stdout
+    state = json.loads((out / "checkpoint.json").read_text())
+    assert state["experiment"]["individuals"] >= 1000 and not state["done"]
