@@ -198,28 +198,38 @@ def pack_algorithms(algorithms: Sequence[Algorithm]) -> tuple[np.ndarray, np.nda
                                                               np.ndarray, np.ndarray]:
     """Concatenate algorithms into kernel arrays, NO_OPs dropped:
     (code int32 (n, 4), data float64 (n, 3), starts int64 (P, 5), has_random)."""
-    rows: list[tuple] = []
-    starts = []
+    flat: list = []  # 7 numbers per instruction
+    extend = flat.extend
+    starts: list = []
     has_random = []
-    append = rows.append
+    n = 0
     for alg in algorithms:
-        bounds = [len(rows)]
+        start = n
         random = False
-        for component in (alg.setup, alg.predict, alg.learn):
+        writes_v0 = False
+        bounds = []
+        for c, component in enumerate((alg.setup, alg.predict, alg.learn)):
             for ins in component:
                 op = ins.op
                 if op:
-                    d = ins.data
-                    append((op, ins.in1, ins.in2, ins.out, d[0], d[1], d[2]))
-                    random = random or _IS_RANDOM[op]
-            bounds.append(len(rows))
-        writes_v0 = any(_WRITES_VECTOR[r[0]] and r[3] == FEATURES_VECTOR_ADDRESS
-                        for r in rows[bounds[1]:bounds[2]])
-        starts.append((bounds[0], bounds[1], bounds[2], bounds[3], writes_v0))
+                    row = ins._row
+                    if row is None:
+                        d = ins.data
+                        row = (op, ins.in1, ins.in2, ins.out, d[0], d[1], d[2])
+                        object.__setattr__(ins, "_row", row)
+                    extend(row)
+                    n += 1
+                    if _IS_RANDOM[op]:
+                        random = True
+                    if (c == 1 and _WRITES_VECTOR[op]
+                            and ins.out == FEATURES_VECTOR_ADDRESS):
+                        writes_v0 = True
+            bounds.append(n)
+        starts += (start, bounds[0], bounds[1], bounds[2], writes_v0)
         has_random.append(random)
-    if rows:
+    if n:
         # Op codes and addresses are small integers: exact in float64.
-        table = np.array(rows, dtype=np.float64)
+        table = np.array(flat, dtype=np.float64).reshape(n, 7)
         code = table[:, :4].astype(np.int32)
         data = np.ascontiguousarray(table[:, 4:])
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -53,6 +53,9 @@ class Instruction:
     in2: int = 0
     out: int = 0
     data: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # The executor's row (op, in1, in2, out, d0, d1, d2), filled on first use;
+    # derived from the fields above, so it takes no part in equality.
+    _row: tuple | None = field(default=None, compare=False, repr=False)
 
     @property
     def spec(self) -> Op:
