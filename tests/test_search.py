@@ -17,7 +17,7 @@ from automl_zero.config import load_config
 from automl_zero.evolution import RegularizedEvolution, population_stats
 from automl_zero.generator import no_op_algorithm
 from automl_zero.mutator import Mutator
-from automl_zero.search import SearchRun
+from automl_zero.search import PROGRESS, SearchRun
 
 LINEAR = "configs/linear_integration.toml"
 
@@ -216,3 +216,20 @@ def test_ctrl_c_checkpoints_and_prints_the_best(tmp_path, sig):
     assert "interrupted" in stdout and "best algorithm:" in stdout
     state = json.loads((out / "checkpoint.json").read_text())
     assert state["experiment"]["individuals"] >= 1000 and not state["done"]
+
+
+def test_structural_cache_never_changes_a_fitness(tmp_path):
+    """With only deterministic ops, sharing fitness between equal effective
+    programs must give exactly the run without it (same children, same fitness)."""
+    on = SearchRun(small_config("structural_cache=true"), tmp_path / "on", seed=4)
+    off = SearchRun(small_config("structural_cache=false"), tmp_path / "off", seed=4)
+    a, b = on.run(), off.run()
+    assert a.best_algorithm == b.best_algorithm
+    assert (a.search_fitness, a.select_fitness, a.final_fitness) == (
+        b.search_fitness, b.select_fitness, b.final_fitness)
+    log_on = [json.loads(x) for x in (tmp_path / "on" / PROGRESS).read_text().splitlines()]
+    log_off = [json.loads(x) for x in (tmp_path / "off" / PROGRESS).read_text().splitlines()]
+    assert [r["best"] for r in log_on] == [r["best"] for r in log_off]
+    assert [r["mean"] for r in log_on] == [r["mean"] for r in log_off]
+    assert log_on[-1]["structural_hit_rate"] > 0.2  # the cache was used
+    assert a.total_train_steps < b.total_train_steps  # ... and saved work
