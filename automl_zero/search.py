@@ -554,6 +554,9 @@ class SearchRun:
             raise ValueError(f"{path}: corrupt checkpoint ({err})") from None
         if state.get("format") != "automl_zero.checkpoint":
             raise ValueError(f"{path}: not an automl_zero checkpoint")
+        if state.get("done"):
+            raise ValueError(f"{out_dir}: this run has finished (see its result.json); "
+                             f"start a new one with `automl-zero search`")
         cfg = config_from_dict(state["config"], state.get("config_source", str(path)))
         run = cls(cfg, out_dir, state["seed"], progress, checkpoint_every_s)
         run.rng.bit_generator.state = state["rng"]

@@ -196,6 +196,13 @@ def test_bad_search_arguments(tmp_path):
     assert r.exit_code == 2 and "batch_size must be >= 1" in r.output
     r = CliRunner().invoke(cli, ["resume", str(tmp_path / "nothing")])
     assert r.exit_code == 2 and "no checkpoint" in r.output
+    SearchRun(small_config("max_individuals=200"), tmp_path / "done", seed=1).run()
+    r = CliRunner().invoke(cli, ["resume", str(tmp_path / "done")])
+    assert r.exit_code == 2 and "has finished" in r.output
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "checkpoint.json").write_text("{not json")
+    r = CliRunner().invoke(cli, ["resume", str(tmp_path / "bad")])
+    assert r.exit_code == 2 and "corrupt checkpoint" in r.output
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
