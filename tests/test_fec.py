@@ -16,6 +16,7 @@ from automl_zero.config import FECSpec
 from automl_zero.effective import effective_algorithm
 from automl_zero.executor import MemorySpec, TaskBatch, execute
 from automl_zero.fec import FINGERPRINT_SIZE, FECCache, fingerprints
+from automl_zero.generator import linear_algorithm
 from automl_zero.instruction import Instruction
 from automl_zero.tasks import TaskSpec, make_tasks
 
@@ -303,14 +304,7 @@ def test_state_round_trip_preserves_order_counts_and_values():
 # --------------------------------------------------------------------------
 
 
-def linear_regressor(lr: float = 0.01) -> Algorithm:
-    return Algorithm(
-        (make("SCALAR_CONST_SET_OP", out=2, data=(lr,)),),
-        (make("VECTOR_INNER_PRODUCT_OP", out=1, in1=1, in2=0),),
-        (make("SCALAR_DIFF_OP", out=3, in1=0, in2=1),
-         make("SCALAR_PRODUCT_OP", out=3, in1=2, in2=3),
-         make("SCALAR_VECTOR_PRODUCT_OP", out=2, in1=3, in2=0),
-         make("VECTOR_SUM_OP", out=1, in1=1, in2=2)))
+linear_regressor = linear_algorithm  # the original's LINEAR_ALGORITHM
 
 
 def test_fingerprint_runs_end_to_end():
