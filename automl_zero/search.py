@@ -403,8 +403,12 @@ class SearchRun:
         if exp.state is not None:
             _, _, search_fitness, best = population_stats(exp.state.fitness)
             candidate = exp.state.population[best]
-        else:
+        elif exp.best_random is not None:
             search_fitness, candidate = exp.best_random
+        else:  # stopped before evaluating anything
+            self.experiments_done += 1
+            self.exp = None
+            return True
         select_rng_seed = _seed(self.rng)
         if exp.select_specs:
             selector = Evaluator(make_tasks(exp.select_specs), cfg.memory,
