@@ -243,15 +243,17 @@ def run_throughput_benchmark(individuals: int = 200_000,
     from .search import SearchRun
 
     out = {}
-    variants = {"fec+structural": [], "fec only": ["structural_cache=false"],
-                "no caches": ["structural_cache=false", "fec.num_train_examples=0"]}
+    variants = {"packed engine, FEC": [],
+                "packed engine, no FEC": ["fec.off"],
+                "object engine, FEC": ["engine=OBJECT"],
+                "object engine, FEC + structural cache": ["engine=OBJECT",
+                                                          "structural_cache=true"]}
     with tempfile.TemporaryDirectory() as tmp:
         for name, overrides in variants.items():
             sets = [f"max_individuals={individuals}", "max_experiments=1",
-                    "sufficient_fitness=2.0"] + [o for o in overrides
-                                                 if not o.startswith("fec.")]
+                    "sufficient_fitness=2.0"] + [o for o in overrides if o != "fec.off"]
             cfg = load_config(config, sets)
-            if name == "no caches":
+            if "fec.off" in overrides:
                 cfg = dataclass_replace(cfg, fec=None)
             run = SearchRun(cfg, Path(tmp) / name.replace(" ", "_"), seed=seed,
                             checkpoint_every_s=1e9)

@@ -339,7 +339,7 @@ def bench_search(seeds: int, time_limit: float, individuals: int,
     click.echo(f"automl-zero {__version__} search benchmark on {config_path}")
     rates = run_throughput_benchmark(individuals, config_path)
     for name, rate in rates.items():
-        click.echo(f"throughput {name:16s} {rate:12,.0f} individuals/s")
+        click.echo(f"throughput, {name:38s} {rate:10,.0f} individuals/s")
 
     def report(r):  # noqa: ANN001
         solved = (f"{r.time_to_select_s:7.1f} s" if r.time_to_select_s is not None

@@ -55,6 +55,7 @@ MUTATION_TYPES = (
 
 TASK_COLLECTIONS = ("search", "select", "final")
 SEARCH_METHODS = ("REGULARIZED_EVOLUTION", "RANDOM_SEARCH")
+ENGINES = ("PACKED", "OBJECT")
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,9 @@ class Config:
     # loop the analysis costs more than it saves; see benchmarks/RESULTS.md).
     structural_cache: bool = False
     batch_size: int = 100  # children asked and evaluated together (1: the original)
+    # PACKED: population in arrays, numba mutator (fast); OBJECT: Python objects
+    # (the reference; also used whenever structural_cache is on).
+    engine: str = "PACKED"
     # --- T_select and T_final ---
     select_tasks: tuple[TaskSpec, ...] = ()
     final_tasks: tuple[TaskSpec, ...] = ()
@@ -281,6 +285,8 @@ def config_from_dict(data: Mapping[str, Any], source: str = "<dict>",
             kwargs[key] = _check_choice(value, where, FITNESS_COMBINATION_MODES)
         elif key == "method":
             kwargs[key] = _check_choice(value, where, SEARCH_METHODS)
+        elif key == "engine":
+            kwargs[key] = _check_choice(value, where, ENGINES)
         elif key in ("randomize_task_seeds", "structural_cache"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: must be true or false, got {value!r}")

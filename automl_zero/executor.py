@@ -260,8 +260,23 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
     if check_memory:
         for alg in algorithms:
             alg.check_memory(*memory.sizes)
-    code, data, starts, has_random = pack_algorithms(algorithms)
-    num = len(algorithms)
+    return execute_packed(pack_algorithms(algorithms), batch, memory, seeds,
+                          max_abs_error, num_train_examples, num_valid_examples,
+                          record_errors, return_memory)
+
+
+def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                   batch: TaskBatch, memory: MemorySpec,
+                   seeds: Sequence[int] | np.ndarray,
+                   max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
+                   num_train_examples: int | Sequence[int] | None = None,
+                   num_valid_examples: int | None = None,
+                   record_errors: int = 0, return_memory: bool = False
+                   ) -> ExecutionResult:
+    """``execute`` on programs already packed (``pack_algorithms`` layout);
+    addresses must fit ``memory`` (not checked)."""
+    code, data, starts, has_random = packed
+    num = len(starts)
     seeds_arr = np.asarray(seeds, dtype=np.int64).reshape(num)
     seeds_arr = np.where(has_random, seeds_arr % (2**32), -1)
     n_tasks = batch.num_tasks

@@ -24,17 +24,19 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, _mutation_kernel
 from .algorithm import Algorithm
 from .config import Config, config_from_dict
 from .effective import effective_algorithm, is_effectively_random, structural_key
-from .evaluator import Evaluator, TrainBudget
+from .evaluator import Evaluator, TrainBudget, combine_fitness
 from .evolution import EvolutionState, RegularizedEvolution, population_stats
-from .executor import execute
+from .executor import execute, execute_packed
 from .fec import FECCache, fingerprints
 from .generator import model_by_id
 from .json_format import algorithm_from_dict, algorithm_to_dict
 from .mutator import Mutator
+from .ops import COST
+from .packed_evolution import Children, Layout, PackedEvolution, PackedPopulation
 from .tasks import TaskSpec, make_tasks, randomize_task_seeds
 
 __all__ = ["SearchRun", "SearchResult", "ProgressRecord", "atomic_write_text",
@@ -157,6 +159,9 @@ class SearchRun:
         self.evolution = (RegularizedEvolution(cfg.population_size, cfg.tournament_size,
                                                self.mutator)
                           if self.mutator is not None else None)
+        self.use_packed = (self.evolution is not None and cfg.engine == "PACKED"
+                           and not cfg.structural_cache)
+        self.packed: PackedEvolution | None = None
         self.budget = None
         if cfg.train_budget is not None:
             baseline = model_by_id(cfg.train_budget.train_budget_baseline, cfg.size_init)
@@ -213,12 +218,31 @@ class SearchRun:
         self._last_progress_individuals = 0
         if cfg.method == "RANDOM_SEARCH":
             return
-        initial = [self._initial_algorithm() for _ in range(cfg.population_size)]
-        fitness = self._evaluate(initial)
-        exp.state = self.evolution.init(initial, fitness)
-        exp.individuals = len(initial)
-        self.total_individuals += len(initial)
+        if self.use_packed and cfg.initial_population == "RANDOM_ALGORITHM":
+            exp.state = self._random_packed_population()
+        else:
+            initial = [self._initial_algorithm() for _ in range(cfg.population_size)]
+            fitness = self._evaluate(initial)
+            exp.state = self.evolution.init(initial, fitness)
+            if self.use_packed:
+                exp.state = self._to_packed(exp.state)
+        exp.individuals = cfg.population_size
+        self.total_individuals += cfg.population_size
         self._report()
+
+    def _random_packed_population(self) -> PackedPopulation:
+        """RANDOM_ALGORITHM individuals made by the numba mutator: NO_OP programs
+        of the initial sizes with every mutable instruction randomized."""
+        cfg = self.cfg
+        template = model_by_id("NO_OP_ALGORITHM", cfg.size_init)
+        layout = Layout.for_config(cfg, [template])
+        self.packed = PackedEvolution(cfg, layout)
+        blank = PackedPopulation.from_algorithms([template], np.zeros(1), layout)
+        children = self.packed.randomize(blank, self.rng, cfg.population_size)
+        fitness = self._evaluate_packed(children)
+        state = PackedPopulation(children.code, children.data, children.sizes, fitness,
+                                 layout, 0, cfg.population_size)
+        return state
 
     def _make_search_evaluator(self, exp: _Experiment) -> Evaluator:
         ev = Evaluator(make_tasks(exp.search_specs), self.cfg.memory,
@@ -326,6 +350,95 @@ class SearchRun:
         return tuple(self.budget.train_examples(alg, int(m))
                      for m in self._evaluator.max_train_examples)
 
+    def _to_packed(self, state: EvolutionState) -> PackedPopulation:
+        layout = Layout.for_config(self.cfg, state.population)
+        self.packed = PackedEvolution(self.cfg, layout)
+        return PackedPopulation.from_algorithms(state.population, state.fitness, layout,
+                                                state.next_slot, state.num_individuals)
+
+    def _packed_budgets(self, children: Children, rows: np.ndarray) -> np.ndarray | None:
+        """Training examples per (child, task) under the train budget (None: no
+        budget). The cost counts every instruction, NO_OPs included."""
+        if self.budget is None:
+            return None
+        costs = _mutation_kernel.compute_costs(children.code[rows], children.sizes[rows],
+                                               self.packed.layout.offsets, COST)
+        base = self.budget.baseline
+        from .evaluator import compute_cost
+
+        base_setup = compute_cost(base.setup)
+        base_train = compute_cost(base.predict) + compute_cost(base.learn)
+        n = self._evaluator.max_train_examples[None, :]
+        within = (costs[:, :1] + n * costs[:, 1:]
+                  <= self.budget.threshold_factor * (base_setup + n * base_train))
+        return np.where(within, n, 0)
+
+    def _evaluate_packed(self, children: Children) -> np.ndarray:
+        """Fitness of packed children: FEC fingerprints, then full evaluation of
+        the misses (same accounting as ``_evaluate``)."""
+        exp = self.exp
+        cfg = self.cfg
+        evaluator = self._evaluator
+        n = len(children.sizes)
+        rows = np.arange(n)
+        fitness = np.zeros(n)
+        budgets = self._packed_budgets(children, rows)
+        to_run = rows
+        fec_keys: dict[int, Any] = {}
+        if exp.fec is not None and cfg.fec is not None:
+            packed = self.packed.compact(children.code, children.data, children.sizes,
+                                         rows, effective=True)
+            record = max(cfg.fec.num_train_examples, cfg.fec.num_valid_examples)
+            fp = execute_packed(packed, evaluator.batch, cfg.memory,
+                                np.full(n, FEC_RANDOM_SEED), cfg.max_abs_error,
+                                num_train_examples=cfg.fec.num_train_examples,
+                                num_valid_examples=cfg.fec.num_valid_examples,
+                                record_errors=record)
+            steps = int(fp.train_steps.sum())
+            exp.train_steps += steps
+            self.total_train_steps += steps
+            keys = fingerprints(fp.train_errors, fp.valid_errors, fp.num_errors,
+                                evaluator.max_train_examples if budgets is None
+                                else budgets)
+            misses = []
+            find = exp.fec.find
+            for i, key in enumerate(keys):
+                cached = find(key)
+                if cached is None:
+                    fec_keys[i] = key
+                    misses.append(i)
+                else:
+                    fitness[i] = cached
+            to_run = np.array(misses, dtype=np.int64)
+        if len(to_run):
+            seeds = evaluator.rng.integers(0, 2**32, size=len(to_run), dtype=np.int64)
+            per_task = np.zeros((len(to_run), evaluator.batch.num_tasks))
+            if budgets is None:
+                groups = {(): np.arange(len(to_run))}
+            else:
+                groups = {}
+                for j, i in enumerate(to_run):
+                    groups.setdefault(tuple(budgets[i]), []).append(j)
+            for key, members in groups.items():
+                members = np.asarray(members, dtype=np.int64)
+                sub = self.packed.compact(children.code, children.data, children.sizes,
+                                          to_run[members], effective=True)
+                result = execute_packed(sub, evaluator.batch, cfg.memory,
+                                        seeds[members], cfg.max_abs_error,
+                                        num_train_examples=(None if not key else
+                                                            np.array(key)))
+                per_task[members] = result.fitness
+                steps = int(result.train_steps.sum())
+                exp.train_steps += steps
+                self.total_train_steps += steps
+                evaluator.num_train_steps += steps
+            combined = combine_fitness(per_task, cfg.fitness_combination_mode)
+            fitness[to_run] = combined
+            for j, i in enumerate(to_run):
+                if i in fec_keys:
+                    exp.fec.insert(fec_keys[i], float(combined[j]))
+        return fitness
+
     # ------------------------------------------------------------- progress
     def _budget_used(self) -> float:
         exp = self.exp
@@ -387,6 +500,10 @@ class SearchRun:
             best = int(np.argmax(fitness))
             if exp.best_random is None or fitness[best] > exp.best_random[0]:
                 exp.best_random = (float(fitness[best]), children[best])
+        elif self.use_packed:
+            packed_children = self.packed.ask(exp.state, self.rng, n)
+            fitness = self._evaluate_packed(packed_children)
+            self.packed.tell(exp.state, packed_children, fitness)
         else:
             children = self.evolution.ask(exp.state, self.rng, n)
             fitness = self._evaluate(children)
@@ -402,7 +519,7 @@ class SearchRun:
         self._report(force=True)
         if exp.state is not None:
             _, _, search_fitness, best = population_stats(exp.state.fitness)
-            candidate = exp.state.population[best]
+            candidate = _member(exp.state, best)
         elif exp.best_random is not None:
             search_fitness, candidate = exp.best_random
         else:  # stopped before evaluating anything
@@ -489,7 +606,7 @@ class SearchRun:
         select = float(self.best_select) if np.isfinite(self.best_select) else 0.0
         if best is None and self.exp is not None and self.exp.state is not None:
             _, _, fit, i = population_stats(self.exp.state.fitness)
-            best, search = self.exp.state.population[i], fit
+            best, search = _member(self.exp.state, i), fit
         else:
             search = self.best_search_fitness
         return SearchResult(best, float(search), select, final, self.experiments_done,
@@ -587,6 +704,8 @@ class SearchRun:
                                for i, s in enumerate(e["select_specs"])])
             exp.state = None if e["state"] is None else EvolutionState.from_dict(
                 e["state"])
+            if exp.state is not None and run.use_packed:
+                exp.state = run._to_packed(exp.state)
             exp.fec = None if e["fec"] is None else FECCache.from_state(e["fec"])
             exp.structural = (None if e["structural"] is None
                               else FECCache.from_state(e["structural"]))
@@ -611,6 +730,12 @@ class SearchRun:
         kept = path.read_text().splitlines(keepends=True)[:lines]
         atomic_write_text(path, "".join(kept))
         self.progress_lines = len(kept)
+
+
+def _member(state: EvolutionState | PackedPopulation, i: int) -> Algorithm:
+    if isinstance(state, PackedPopulation):
+        return state.algorithm(i)
+    return state.population[i]
 
 
 def _mutable(cfg: Config) -> bool:

@@ -1,0 +1,388 @@
+"""numba kernels of the search's array engine: mutation (SPEC §8.3-§8.4) on
+packed populations and compaction of programs for the executor.
+
+A population is packed as ``code`` int32 (P, CAP, 4) = op/in1/in2/out,
+``data`` float64 (P, CAP, 3) and ``sizes`` int32 (P, 3); component c of a
+program occupies rows ``offsets[c] .. offsets[c] + sizes[c]`` (capacity
+``caps[c]``). The semantics follow ``mutator.Mutator`` (the reference, tested
+against); random numbers come from numba's generator, seeded per batch.
+"""
+
+import numba as nb
+import numpy as np
+
+# Mutation type codes (the original's MutationType enum values).
+ALTER_PARAM = 0
+RANDOMIZE_INSTRUCTION = 1
+RANDOMIZE_COMPONENT_FUNCTION = 2
+IDENTITY = 3
+INSERT_INSTRUCTION = 4
+REMOVE_INSTRUCTION = 5
+TRADE_INSTRUCTION = 6
+RANDOMIZE_ALGORITHM = 7
+
+# DataKind values (ops.DataKind).
+_ACTIVATION = 1
+_VECTOR_INDEX_VALUE = 2
+_MATRIX_INDEX_VALUE = 3
+_UNIFORM = 4
+_GAUSSIAN = 5
+
+
+@nb.njit(cache=True)
+def _f32(x):
+    return np.float64(np.float32(x))
+
+
+@nb.njit(cache=True)
+def _log_scale(x, flip):
+    """The original's MutateActivation/FloatLogScale(OrFlip)."""
+    if flip and np.random.random() < 0.1:
+        return -x
+    if x == 0.0 or not np.isfinite(x):
+        return x
+    mag = np.exp(np.log(abs(x)) + np.random.standard_normal())
+    return mag if x > 0 else -mag
+
+
+@nb.njit(cache=True)
+def _address(kind, mem, output):
+    """A uniform address of ``kind`` (1..3); outputs never s0 / v0."""
+    low = 1 if output and kind != 3 else 0
+    return low + np.random.randint(mem[kind - 1] - low)
+
+
+@nb.njit(cache=True)
+def _random_data(kind, out_data):
+    if kind == _ACTIVATION:
+        out_data[0] = np.random.uniform(-1.0, 1.0)
+    elif kind == _VECTOR_INDEX_VALUE:
+        out_data[0] = _f32(np.random.random())
+        out_data[1] = _f32(np.random.uniform(-1.0, 1.0))
+    elif kind == _MATRIX_INDEX_VALUE:
+        out_data[0] = _f32(np.random.random())
+        out_data[1] = _f32(np.random.random())
+        out_data[2] = _f32(np.random.uniform(-1.0, 1.0))
+    elif kind == _GAUSSIAN:
+        out_data[0] = _f32(np.random.uniform(-1.0, 1.0))
+        out_data[1] = _f32(np.random.random())
+    elif kind == _UNIFORM:
+        out_data[0] = _f32(np.random.uniform(-1.0, 1.0))
+        out_data[1] = _f32(np.random.uniform(-1.0, 1.0))
+
+
+@nb.njit(cache=True)
+def _random_instruction(op, code_row, data_row, mem, in1_kind, in2_kind, out_kind,
+                        data_kind):
+    """SetOpAndRandomizeParams: all fields reset, then out/data or in1(/in2)/out."""
+    code_row[0] = op
+    code_row[1] = 0
+    code_row[2] = 0
+    code_row[3] = 0
+    data_row[0] = 0.0
+    data_row[1] = 0.0
+    data_row[2] = 0.0
+    if data_kind[op] != 0:
+        code_row[3] = _address(out_kind[op], mem, True)
+        _random_data(data_kind[op], data_row)
+    elif out_kind[op] != 0:
+        code_row[1] = _address(in1_kind[op], mem, False)
+        if in2_kind[op] != 0:
+            code_row[2] = _address(in2_kind[op], mem, False)
+        code_row[3] = _address(out_kind[op], mem, True)
+
+
+@nb.njit(cache=True)
+def _random_op(c, ops_flat, ops_start):
+    n = ops_start[c + 1] - ops_start[c]
+    return ops_flat[ops_start[c] + np.random.randint(n)]
+
+
+@nb.njit(cache=True)
+def _alter_param(code_row, data_row, mem, in1_kind, in2_kind, out_kind, data_kind):
+    """The original's Instruction::AlterParam."""
+    op = code_row[0]
+    if op == 0:
+        return
+    if data_kind[op] != 0:
+        if np.random.randint(2) == 0:
+            code_row[3] = _address(out_kind[op], mem, True)
+            return
+        kind = data_kind[op]
+        if kind == _ACTIVATION:
+            data_row[0] = _log_scale(data_row[0], True)
+        elif kind == _VECTOR_INDEX_VALUE:
+            if np.random.randint(2) == 0:
+                data_row[0] = _f32(np.random.random())
+            else:
+                data_row[1] = _f32(_log_scale(data_row[1], True))
+        elif kind == _MATRIX_INDEX_VALUE:
+            k = np.random.randint(3)
+            if k == 0:
+                data_row[0] = _f32(np.random.random())
+            elif k == 1:
+                data_row[1] = _f32(np.random.random())
+            else:
+                data_row[2] = _f32(_log_scale(data_row[2], True))
+        elif kind == _GAUSSIAN:
+            if np.random.randint(2) == 0:
+                data_row[0] = _f32(_log_scale(data_row[0], True))
+            else:
+                data_row[1] = _f32(_log_scale(data_row[1], False))
+        elif kind == _UNIFORM:
+            if np.random.randint(2) == 0:
+                data_row[0] = _f32(_log_scale(data_row[0], True))
+            else:
+                data_row[1] = _f32(_log_scale(data_row[1], True))
+            lo = min(data_row[0], data_row[1])
+            hi = max(data_row[0], data_row[1])
+            data_row[0] = lo
+            data_row[1] = hi
+        return
+    if in2_kind[op] == 0:
+        if np.random.randint(2) == 0:
+            code_row[1] = _address(in1_kind[op], mem, False)
+        else:
+            code_row[3] = _address(out_kind[op], mem, True)
+        return
+    k = np.random.randint(3)
+    if k == 0:
+        code_row[1] = _address(in1_kind[op], mem, False)
+    elif k == 1:
+        code_row[2] = _address(in2_kind[op], mem, False)
+    else:
+        code_row[3] = _address(out_kind[op], mem, True)
+
+
+@nb.njit(cache=True)
+def _insert(code, data, b, off, n, pos):
+    """Open a row at ``pos`` of a component of ``n`` rows starting at ``off``."""
+    for i in range(n, pos, -1):
+        for k in range(4):
+            code[b, off + i, k] = code[b, off + i - 1, k]
+        for k in range(3):
+            data[b, off + i, k] = data[b, off + i - 1, k]
+
+
+@nb.njit(cache=True)
+def _remove(code, data, b, off, n, pos):
+    for i in range(pos, n - 1):
+        for k in range(4):
+            code[b, off + i, k] = code[b, off + i + 1, k]
+        for k in range(3):
+            data[b, off + i, k] = data[b, off + i + 1, k]
+
+
+@nb.njit(cache=True)
+def mutate_batch(pcode, pdata, psizes, parents, ccode, cdata, csizes, mutated,
+                 types, mutate_prob, mutable, ops_flat, ops_start, size_min, size_max,
+                 caps, offsets, mem, in1_kind, in2_kind, out_kind, data_kind, seed):
+    """Children of ``parents`` (population rows) into ``ccode/cdata/csizes``.
+
+    ``mutated[b]`` tells whether child b was mutated (else it copies its parent).
+    ``types``: mutation type codes, drawn uniformly (repetition weights a type).
+    ``mutable``: the components with a non-empty op list; ``ops_flat`` /
+    ``ops_start`` (4,): the allowed ops of each component. ``size_max`` 0 means
+    unbounded (up to the capacity ``caps``).
+    """
+    np.random.seed(seed)
+    for b in range(parents.shape[0]):
+        p = parents[b]
+        for c in range(3):
+            csizes[b, c] = psizes[p, c]
+            o = offsets[c]
+            for i in range(psizes[p, c]):
+                for k in range(4):
+                    ccode[b, o + i, k] = pcode[p, o + i, k]
+                for k in range(3):
+                    cdata[b, o + i, k] = pdata[p, o + i, k]
+        mutated[b] = False
+        if not (mutate_prob >= 1.0 or np.random.random() < mutate_prob):
+            continue
+        mutated[b] = True
+        t = types[np.random.randint(types.shape[0])]
+        if t == IDENTITY:
+            continue
+        if t == RANDOMIZE_ALGORITHM:
+            for j in range(mutable.shape[0]):
+                c = mutable[j]
+                for i in range(csizes[b, c]):
+                    r = offsets[c] + i
+                    _random_instruction(_random_op(c, ops_flat, ops_start), ccode[b, r],
+                                        cdata[b, r], mem, in1_kind, in2_kind, out_kind,
+                                        data_kind)
+            continue
+        c = mutable[np.random.randint(mutable.shape[0])]
+        o = offsets[c]
+        n = csizes[b, c]
+        if t == ALTER_PARAM:
+            if n > 0:
+                r = o + np.random.randint(n)
+                _alter_param(ccode[b, r], cdata[b, r], mem, in1_kind, in2_kind,
+                             out_kind, data_kind)
+        elif t == RANDOMIZE_INSTRUCTION:
+            if n > 0:
+                r = o + np.random.randint(n)
+                _random_instruction(_random_op(c, ops_flat, ops_start), ccode[b, r],
+                                    cdata[b, r], mem, in1_kind, in2_kind, out_kind,
+                                    data_kind)
+        elif t == RANDOMIZE_COMPONENT_FUNCTION:
+            for i in range(n):
+                _random_instruction(_random_op(c, ops_flat, ops_start), ccode[b, o + i],
+                                    cdata[b, o + i], mem, in1_kind, in2_kind, out_kind,
+                                    data_kind)
+        elif t == INSERT_INSTRUCTION:
+            # The original's quirk: insertion stops at size_max - 1.
+            if (size_max[c] > 0 and n >= size_max[c] - 1) or n >= caps[c]:
+                continue
+            pos = np.random.randint(n + 1)
+            _insert(ccode, cdata, b, o, n, pos)
+            _random_instruction(_random_op(c, ops_flat, ops_start), ccode[b, o + pos],
+                                cdata[b, o + pos], mem, in1_kind, in2_kind, out_kind,
+                                data_kind)
+            csizes[b, c] = n + 1
+        elif t == REMOVE_INSTRUCTION:
+            if n <= size_min[c]:
+                continue
+            _remove(ccode, cdata, b, o, n, np.random.randint(n))
+            csizes[b, c] = n - 1
+        elif t == TRADE_INSTRUCTION:
+            # Insert a random instruction, then remove a uniform position of the
+            # longer list (possibly the new one): the size is kept.
+            pos = np.random.randint(n + 1)
+            gone = np.random.randint(n + 1)
+            if gone == pos:
+                continue  # the inserted instruction is the one removed
+            if n >= caps[c]:
+                # No room for the temporary extra row: remove first, then
+                # insert at the position the new row ends up at.
+                _remove(ccode, cdata, b, o, n, gone if gone < pos else gone - 1)
+                at = pos - 1 if gone < pos else pos
+                _insert(ccode, cdata, b, o, n - 1, at)
+                _random_instruction(_random_op(c, ops_flat, ops_start),
+                                    ccode[b, o + at], cdata[b, o + at], mem, in1_kind,
+                                    in2_kind, out_kind, data_kind)
+                continue
+            _insert(ccode, cdata, b, o, n, pos)
+            _random_instruction(_random_op(c, ops_flat, ops_start), ccode[b, o + pos],
+                                cdata[b, o + pos], mem, in1_kind, in2_kind, out_kind,
+                                data_kind)
+            _remove(ccode, cdata, b, o, n + 1, gone)
+
+
+@nb.njit(cache=True)
+def compact(code, data, sizes, rows, offsets, is_random, out_kind):
+    """Kernel arrays of programs ``rows`` of a packed population, NO_OPs
+    dropped: (code (n, 4), data (n, 3), starts (k, 5), has_random (k,))."""
+    k = rows.shape[0]
+    total = 0
+    for j in range(k):
+        b = rows[j]
+        for c in range(3):
+            total += sizes[b, c]
+    out_code = np.empty((total, 4), dtype=np.int32)
+    out_data = np.empty((total, 3))
+    starts = np.zeros((k, 5), dtype=np.int64)
+    has_random = np.zeros(k, dtype=np.bool_)
+    n = 0
+    for j in range(k):
+        b = rows[j]
+        starts[j, 0] = n
+        for c in range(3):
+            o = offsets[c]
+            for i in range(sizes[b, c]):
+                op = code[b, o + i, 0]
+                if op == 0:
+                    continue
+                for q in range(4):
+                    out_code[n, q] = code[b, o + i, q]
+                for q in range(3):
+                    out_data[n, q] = data[b, o + i, q]
+                if is_random[op]:
+                    has_random[j] = True
+                if c == 1 and out_kind[op] == 2 and code[b, o + i, 3] == 0:
+                    starts[j, 4] = 1  # Predict writes v0
+                n += 1
+            starts[j, c + 1] = n
+    return out_code[:n], out_data[:n], starts, has_random
+
+
+@nb.njit(cache=True)
+def compute_costs(code, sizes, offsets, cost):
+    """(setup cost, predict + learn cost) of every program, NO_OPs included."""
+    out = np.zeros((code.shape[0], 2), dtype=np.int64)
+    for b in range(code.shape[0]):
+        for c in range(3):
+            o = offsets[c]
+            for i in range(sizes[b, c]):
+                out[b, min(c, 1)] += cost[code[b, o + i, 0]]
+    return out
+
+
+_S1_BIT = 1 << 1  # s1
+_IO_BITS = 1 | (1 << 21)  # s0 and v0
+
+
+@nb.njit(cache=True)
+def _bit(kind, address):
+    """Address set bit: scalar k -> bit k, vector k -> 21 + k, matrix k -> 42 + k."""
+    if kind == 0:
+        return 0
+    return 1 << ((kind - 1) * 21 + address)
+
+
+@nb.njit(cache=True)
+def _backward(code, lo, hi, live, keep, in1_kind, in2_kind, out_kind, partial):
+    """One backward liveness pass over rows lo..hi-1; marks ``keep``; returns
+    the live-in set."""
+    for r in range(hi - 1, lo - 1, -1):
+        op = code[r, 0]
+        w = _bit(out_kind[op], code[r, 3])
+        if w & live:
+            keep[r] = True
+            if not partial[op]:
+                live &= ~w
+            live |= _bit(in1_kind[op], code[r, 1]) | _bit(in2_kind[op], code[r, 2])
+        else:
+            keep[r] = False
+    return live
+
+
+@nb.njit(cache=True)
+def remove_dead_code(code, data, starts, in1_kind, in2_kind, out_kind, partial):
+    """The compacted programs without instructions that cannot affect any
+    prediction (the liveness of ``effective.py``; memory of at most 21
+    addresses per kind). Same layout as the input."""
+    keep = np.zeros(code.shape[0], dtype=np.bool_)
+    for j in range(starts.shape[0]):
+        s0, s1, s2, s3 = starts[j, 0], starts[j, 1], starts[j, 2], starts[j, 3]
+        out_p = _S1_BIT
+        x = _backward(code, s1, s2, out_p, keep, in1_kind, in2_kind, out_kind,
+                      partial) & ~_IO_BITS
+        while True:
+            y = _backward(code, s2, s3, x, keep, in1_kind, in2_kind, out_kind,
+                          partial) & ~_IO_BITS
+            new_out_p = _S1_BIT | x | y
+            if new_out_p == out_p:
+                break
+            out_p = new_out_p
+            new_x = _backward(code, s1, s2, out_p, keep, in1_kind, in2_kind, out_kind,
+                              partial) & ~_IO_BITS
+            if new_x == x:
+                break
+            x = new_x
+        _backward(code, s0, s1, x, keep, in1_kind, in2_kind, out_kind, partial)
+    n = 0
+    out_code = np.empty_like(code)
+    out_data = np.empty_like(data)
+    out_starts = starts.copy()
+    for j in range(starts.shape[0]):
+        out_starts[j, 0] = n
+        for c in range(3):
+            for r in range(starts[j, c], starts[j, c + 1]):
+                if keep[r]:
+                    out_code[n] = code[r]
+                    out_data[n] = data[r]
+                    n += 1
+            out_starts[j, c + 1] = n
+    return out_code[:n], out_data[:n], out_starts

@@ -1,0 +1,216 @@
+"""Regularized evolution on a packed population: the search's fast engine.
+
+The population lives in arrays (``_mutation_kernel`` layout) and children are
+made by the numba mutator, so a child costs no Python objects until it is
+reported. Semantics are those of ``evolution.RegularizedEvolution`` with
+``mutator.Mutator`` (the reference engine), with one bound: a component never
+grows past its capacity (``size_max - 1`` when set, as the original; otherwise
+``4 * size_init + 64``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _mutation_kernel as mk
+from .algorithm import Algorithm
+from .config import MUTATION_TYPES, Config
+from .evolution import EvolutionState
+from .instruction import Instruction
+from .ops import DATA_KIND, IN1_KIND, IN2_KIND, IS_RANDOM, OPS, OUT_KIND
+
+__all__ = ["Layout", "PackedPopulation", "PackedEvolution", "Children"]
+
+# Ops that write one element of their output (the rest of it stays live).
+_PARTIAL_WRITE = np.array([op.name in ("VECTOR_CONST_SET_OP", "MATRIX_CONST_SET_OP")
+                           for op in OPS], dtype=np.bool_)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Capacity and first row of each component within a packed program."""
+
+    caps: np.ndarray  # int64 (3,)
+    offsets: np.ndarray  # int64 (3,)
+
+    @property
+    def rows(self) -> int:
+        return int(self.caps.sum())
+
+    @classmethod
+    def for_config(cls, cfg: Config, initial: Sequence[Algorithm]) -> Layout:
+        caps = []
+        for c, (size_max, size_init) in enumerate(zip(
+                (cfg.mutate_setup_size_max, cfg.mutate_predict_size_max,
+                 cfg.mutate_learn_size_max), cfg.size_init, strict=True)):
+            cap = size_max - 1 if size_max > 0 else 4 * size_init + 64
+            longest = max((len(a.components[c]) for a in initial), default=0)
+            caps.append(max(cap, longest, 1))
+        caps = np.array(caps, dtype=np.int64)
+        return cls(caps, np.concatenate([[0], np.cumsum(caps)[:2]]).astype(np.int64))
+
+
+@dataclass
+class PackedPopulation:
+    """Population arrays, fitness and age order (cf. ``EvolutionState``)."""
+
+    code: np.ndarray  # int32 (P, CAP, 4)
+    data: np.ndarray  # float64 (P, CAP, 3)
+    sizes: np.ndarray  # int64 (P, 3)
+    fitness: np.ndarray  # float64 (P,)
+    layout: Layout
+    next_slot: int = 0
+    num_individuals: int = 0
+
+    @classmethod
+    def from_algorithms(cls, algorithms: Sequence[Algorithm], fitness: np.ndarray,
+                        layout: Layout, next_slot: int = 0,
+                        num_individuals: int | None = None) -> PackedPopulation:
+        p = len(algorithms)
+        code = np.zeros((p, layout.rows, 4), dtype=np.int32)
+        data = np.zeros((p, layout.rows, 3))
+        sizes = np.zeros((p, 3), dtype=np.int64)
+        for i, alg in enumerate(algorithms):
+            for c, component in enumerate(alg.components):
+                if len(component) > layout.caps[c]:
+                    raise ValueError(f"algorithm {i} has {len(component)} instructions "
+                                     f"in component {c}; capacity {layout.caps[c]}")
+                o = layout.offsets[c]
+                sizes[i, c] = len(component)
+                for j, ins in enumerate(component):
+                    code[i, o + j] = (ins.op, ins.in1, ins.in2, ins.out)
+                    data[i, o + j] = ins.data
+        return cls(code, data, sizes, np.array(fitness, dtype=np.float64), layout,
+                   next_slot, p if num_individuals is None else num_individuals)
+
+    def algorithm(self, i: int) -> Algorithm:
+        return unpack(self.code[i], self.data[i], self.sizes[i], self.layout)
+
+    def to_state(self) -> EvolutionState:
+        return EvolutionState([self.algorithm(i) for i in range(len(self.fitness))],
+                              self.fitness.copy(), self.next_slot, self.num_individuals)
+
+    def to_dict(self) -> dict:
+        """The same JSON form as ``EvolutionState.to_dict`` (engines interchange)."""
+        return self.to_state().to_dict()
+
+
+def unpack(code: np.ndarray, data: np.ndarray, sizes: np.ndarray, layout: Layout
+           ) -> Algorithm:
+    """One packed program as an ``Algorithm``."""
+    parts = []
+    for c in range(3):
+        o = int(layout.offsets[c])
+        rows = code[o:o + int(sizes[c])].tolist()
+        values = data[o:o + int(sizes[c])].tolist()
+        parts.append(tuple(Instruction(r[0], r[1], r[2], r[3],
+                                       (_nan(v[0]), _nan(v[1]), _nan(v[2])))
+                           for r, v in zip(rows, values, strict=True)))
+    return Algorithm(*parts)
+
+
+def _nan(x: float) -> float:
+    return math.nan if x != x else x
+
+
+@dataclass
+class Children:
+    """A batch of children in packed form."""
+
+    code: np.ndarray
+    data: np.ndarray
+    sizes: np.ndarray
+    parents: np.ndarray  # population slots of their parents
+    mutated: np.ndarray  # bool: False = an unmutated copy of the parent
+
+
+class PackedEvolution:
+    """Ask/tell regularized evolution on a ``PackedPopulation``."""
+
+    def __init__(self, cfg: Config, layout: Layout) -> None:
+        codes = {name: i for i, name in enumerate(MUTATION_TYPES)}
+        if not cfg.allowed_mutation_types:
+            raise ValueError("allowed_mutation_types is empty")
+        self.types = np.array([codes[t] for t in cfg.allowed_mutation_types],
+                              dtype=np.int64)
+        self.mutate_prob = float(cfg.mutate_prob)
+        ops = cfg.op_codes()
+        self.mutable = np.array([c for c in range(3) if ops[c]], dtype=np.int64)
+        if not len(self.mutable):
+            raise ValueError("no component function has allowed ops")
+        self.ops_flat = np.array([op for component in ops for op in component] or [0],
+                                 dtype=np.int64)
+        self.ops_start = np.cumsum([0] + [len(o) for o in ops]).astype(np.int64)
+        self.size_min = np.array([cfg.mutate_setup_size_min, cfg.mutate_predict_size_min,
+                                  cfg.mutate_learn_size_min], dtype=np.int64)
+        self.size_max = np.array([cfg.mutate_setup_size_max, cfg.mutate_predict_size_max,
+                                  cfg.mutate_learn_size_max], dtype=np.int64)
+        self.mem = np.array(cfg.memory.sizes, dtype=np.int64)
+        self.layout = layout
+        self.population_size = cfg.population_size
+        self.tournament_size = cfg.tournament_size
+        self.tables = (IN1_KIND.astype(np.int64), IN2_KIND.astype(np.int64),
+                       OUT_KIND.astype(np.int64), DATA_KIND.astype(np.int64))
+
+    def ask(self, state: PackedPopulation, rng: np.random.Generator, n: int
+            ) -> Children:
+        draws = rng.integers(0, self.population_size, size=(n, self.tournament_size))
+        parents = draws[np.arange(n), np.argmax(state.fitness[draws], axis=1)]
+        rows = self.layout.rows
+        code = np.zeros((n, rows, 4), dtype=np.int32)
+        data = np.zeros((n, rows, 3))
+        sizes = np.zeros((n, 3), dtype=np.int64)
+        mutated = np.zeros(n, dtype=np.bool_)
+        seed = int(rng.integers(0, 2**32))
+        mk.mutate_batch(state.code, state.data, state.sizes, parents, code, data, sizes,
+                        mutated, self.types, self.mutate_prob, self.mutable,
+                        self.ops_flat, self.ops_start, self.size_min, self.size_max,
+                        self.layout.caps, self.layout.offsets, self.mem, *self.tables,
+                        seed)
+        return Children(code, data, sizes, parents, mutated)
+
+    def randomize(self, template: PackedPopulation, rng: np.random.Generator, n: int
+                  ) -> Children:
+        """``n`` copies of program 0 of ``template`` with every instruction of
+        every mutable component randomized (the RANDOM_ALGORITHM generator)."""
+        rows = self.layout.rows
+        code = np.zeros((n, rows, 4), dtype=np.int32)
+        data = np.zeros((n, rows, 3))
+        sizes = np.zeros((n, 3), dtype=np.int64)
+        mutated = np.zeros(n, dtype=np.bool_)
+        mk.mutate_batch(template.code, template.data, template.sizes,
+                        np.zeros(n, dtype=np.int64), code, data, sizes, mutated,
+                        np.array([mk.RANDOMIZE_ALGORITHM]), 1.0, self.mutable,
+                        self.ops_flat, self.ops_start, self.size_min, self.size_max,
+                        self.layout.caps, self.layout.offsets, self.mem, *self.tables,
+                        int(rng.integers(0, 2**32)))
+        return Children(code, data, sizes, np.zeros(n, dtype=np.int64), mutated)
+
+    def tell(self, state: PackedPopulation, children: Children,
+             fitness: np.ndarray) -> PackedPopulation:
+        n = len(children.sizes)
+        slots = (state.next_slot + np.arange(n)) % self.population_size
+        state.code[slots] = children.code
+        state.data[slots] = children.data
+        state.sizes[slots] = children.sizes
+        state.fitness[slots] = fitness
+        state.next_slot = int((state.next_slot + n) % self.population_size)
+        state.num_individuals += n
+        return state
+
+    def compact(self, code: np.ndarray, data: np.ndarray, sizes: np.ndarray,
+                rows: np.ndarray, effective: bool = False) -> tuple:
+        """Executor arrays (``pack_algorithms`` layout) of some packed programs;
+        with ``effective``, dead code removed (as ``effective.effective_algorithm``)."""
+        packed = mk.compact(code, data, sizes, np.asarray(rows, dtype=np.int64),
+                            self.layout.offsets, IS_RANDOM, self.tables[2])
+        if effective and self.mem.max() <= 21:  # address sets fit one int64
+            c, d, starts = mk.remove_dead_code(packed[0], packed[1], packed[2],
+                                               self.tables[0], self.tables[1],
+                                               self.tables[2], _PARTIAL_WRITE)
+            packed = (c, d, starts, packed[3])
+        return packed
