@@ -43,11 +43,18 @@ class Layout:
 
     @classmethod
     def for_config(cls, cfg: Config, initial: Sequence[Algorithm]) -> Layout:
+        # Only insertion grows a component (trade and the others keep its size).
+        grows = "INSERT_INSTRUCTION_MUTATION_TYPE" in cfg.allowed_mutation_types
         caps = []
         for c, (size_max, size_init) in enumerate(zip(
                 (cfg.mutate_setup_size_max, cfg.mutate_predict_size_max,
                  cfg.mutate_learn_size_max), cfg.size_init, strict=True)):
-            cap = size_max - 1 if size_max > 0 else 4 * size_init + 64
+            if not grows:
+                cap = size_init
+            elif size_max > 0:
+                cap = size_max - 1
+            else:
+                cap = 4 * size_init + 64
             longest = max((len(a.components[c]) for a in initial), default=0)
             caps.append(max(cap, longest, 1))
         caps = np.array(caps, dtype=np.int64)
