@@ -5,30 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import numpy as np
+from .instruction import Instruction
+from .ops import OPS, Kind
 
-from .instruction import FEATURES_VECTOR_ADDRESS, Instruction
-from .ops import IS_RANDOM, OPS, OUT_KIND, Kind
-
-__all__ = ["Algorithm", "ComponentFunction", "COMPONENT_FUNCTIONS", "EncodedAlgorithm"]
+__all__ = ["Algorithm", "ComponentFunction", "COMPONENT_FUNCTIONS"]
 
 ComponentFunction = tuple[Instruction, ...]
 COMPONENT_FUNCTIONS = ("setup", "predict", "learn")
-
-
-@dataclass(frozen=True, eq=False)
-class EncodedAlgorithm:
-    """Struct-of-arrays form read by the executor kernel (NO_OPs dropped).
-
-    ``code[:, 0..3]`` = op, in1, in2, out; ``data`` = the stored constants;
-    ``bounds`` = (start of predict, start of learn, end); setup starts at 0.
-    """
-
-    code: np.ndarray  # int32 (n, 4)
-    data: np.ndarray  # float64 (n, 3)
-    bounds: tuple[int, int, int]
-    has_random: bool
-    predict_writes_features: bool  # Predict may overwrite v0 (the executor restores it)
 
 
 @dataclass(frozen=True)
@@ -78,14 +61,6 @@ class Algorithm:
     def __len__(self) -> int:
         return len(self.setup) + len(self.predict) + len(self.learn)
 
-    @property
-    def encoded(self) -> EncodedAlgorithm:
-        enc = self._cache.get("encoded")
-        if enc is None:
-            enc = _encode(self)
-            self._cache["encoded"] = enc
-        return enc
-
     def max_addresses(self) -> tuple[int, int, int]:
         """The number of scalar, vector and matrix addresses the algorithm needs."""
         need = [0, 0, 0, 0]
@@ -125,22 +100,3 @@ class Algorithm:
     def __str__(self) -> str:
         return self.to_text()
 
-
-def _encode(alg: Algorithm) -> EncodedAlgorithm:
-    rows: list[tuple[int, int, int, int]] = []
-    data: list[tuple[float, float, float]] = []
-    bounds = []
-    for component in alg.components:
-        for ins in component:
-            if ins.op != 0:
-                rows.append((ins.op, ins.in1, ins.in2, ins.out))
-                data.append(ins.data)
-        bounds.append(len(rows))
-    code = np.array(rows, dtype=np.int32).reshape(-1, 4)
-    arr = np.array(data, dtype=np.float64).reshape(-1, 3)
-    has_random = bool(IS_RANDOM[code[:, 0]].any()) if len(rows) else False
-    predict = code[bounds[0]:bounds[1]]
-    writes_v0 = bool(((OUT_KIND[predict[:, 0]] == Kind.VECTOR)
-                      & (predict[:, 3] == FEATURES_VECTOR_ADDRESS)).any())
-    return EncodedAlgorithm(code, arr, (bounds[0], bounds[1], bounds[2]), has_random,
-                            writes_v0)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .algorithm import Algorithm
-from .executor import MemorySpec, TaskBatch, execute
+from .executor import MemorySpec, TaskBatch, execute, pack_algorithms
 from .generator import (
     linear_algorithm,
     neural_net_algorithm,
@@ -67,13 +67,12 @@ def executed_instructions(algorithms: Sequence[Algorithm], train_steps: np.ndarr
                           valid_steps: np.ndarray, num_tasks: int) -> int:
     """Instruction executions (per task) implied by the step counts; NO_OPs are
     removed before execution and not counted."""
-    total = 0
-    for alg, tr, va in zip(algorithms, train_steps, valid_steps, strict=True):
-        setup, predict_end, learn_end = alg.encoded.bounds
-        n_predict = predict_end - setup
-        n_learn = learn_end - predict_end
-        total += setup * num_tasks + int(tr) * (n_predict + n_learn) + int(va) * n_predict
-    return total
+    starts = pack_algorithms(algorithms)[2]
+    n_setup = starts[:, 1] - starts[:, 0]
+    n_predict = starts[:, 2] - starts[:, 1]
+    n_learn = starts[:, 3] - starts[:, 2]
+    return int((n_setup * num_tasks + train_steps * (n_predict + n_learn)
+                + valid_steps * n_predict).sum())
 
 
 def time_execution(algorithms: Sequence[Algorithm], batch: TaskBatch,
