@@ -161,23 +161,27 @@ class _Display:
             click.echo(text, err=True)
 
 
-def _raise_interrupt(signum, frame) -> None:  # noqa: ANN001
-    raise KeyboardInterrupt
-
-
 def _run_search(run, cfg: Config, out_dir: Path) -> None:  # noqa: ANN001
     import signal
 
     from .effective import effective_algorithm
 
-    # SIGTERM (e.g. from a cluster scheduler) stops as cleanly as Ctrl-C.
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    def stop(signum, frame) -> None:  # noqa: ANN001
+        # The first Ctrl-C (or SIGTERM, e.g. from a cluster scheduler) asks the
+        # run to stop after its current batch, checkpointed; a second one
+        # interrupts at once.
+        if run.stop_requested:
+            raise KeyboardInterrupt
+        run.request_stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with _Display(cfg, out_dir) as display:
             run.progress = display
             result = run.run()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     click.echo(f"run directory: {out_dir}")
     click.echo(f"stopped by: {result.stopped_by}; experiments: {result.experiments}; "
                f"individuals: {result.total_individuals:,}; "

@@ -182,6 +182,7 @@ class SearchRun:
         self._last_checkpoint = self._t0
         self._last_progress_individuals = 0
         self._rate_mark = (0.0, 0)
+        self.stop_requested = False  # set by signal handlers; checked between batches
 
     # ----------------------------------------------------------------- utils
     def elapsed(self) -> float:
@@ -550,35 +551,57 @@ class SearchRun:
             return True
         return False
 
+    def request_stop(self) -> None:
+        """Stop at the end of the current batch, as Ctrl-C does (safe to call
+        from a signal handler)."""
+        self.stop_requested = True
+
     def run(self) -> SearchResult:
         """Run (or continue) until a stopping criterion; then the final
-        evaluation. Ctrl-C checkpoints and returns the best so far."""
+        evaluation. Ctrl-C (or ``request_stop``) checkpoints and returns the
+        best so far."""
         self._write_initial_files()
         self._stopped_by = "running"
         try:
-            while True:
-                if self.exp is None:
-                    if self._time_up():
-                        self._stopped_by = "time_limit"
-                        break
-                    self._start_experiment()
-                    self._maybe_checkpoint()
-                while self._experiment_done() is None and not self._time_up():
-                    self._step()
-                    self._maybe_checkpoint()
-                if self._experiment_done() is None:  # time is up mid-experiment
-                    self._stopped_by = "time_limit"
-                    if self.best_algorithm is None:
-                        self._finish_experiment()
-                        self._stopped_by = "time_limit"
-                    break
-                if self._finish_experiment():
-                    break
-                self._checkpoint()
+            return self._run()
+        except SystemError as err:
+            # A KeyboardInterrupt raised while numba dispatches arrives wrapped.
+            if not isinstance(err.__cause__, KeyboardInterrupt):
+                raise
         except KeyboardInterrupt:
-            self._stopped_by = "interrupted"
+            pass
+        self._stopped_by = "interrupted"
+        self._checkpoint()
+        return self._result(final=None)
+
+    def _check_stop(self) -> None:
+        if self.stop_requested:
+            raise KeyboardInterrupt
+
+    def _run(self) -> SearchResult:
+        """The experiments loop, then the final evaluation and the result files."""
+        while True:
+            if self.exp is None:
+                if self._time_up():
+                    self._stopped_by = "time_limit"
+                    break
+                self._start_experiment()
+                self._check_stop()
+                self._maybe_checkpoint()
+            while self._experiment_done() is None and not self._time_up():
+                self._step()
+                self._check_stop()
+                self._maybe_checkpoint()
+            if self._experiment_done() is None:  # time is up mid-experiment
+                self._stopped_by = "time_limit"
+                if self.best_algorithm is None:
+                    self._finish_experiment()
+                    self._stopped_by = "time_limit"
+                break
+            if self._finish_experiment():
+                break
             self._checkpoint()
-            return self._result(final=None)
+            self._check_stop()
         final = self._final_evaluation()
         result = self._result(final)
         self._checkpoint(done=True)

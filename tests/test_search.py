@@ -219,8 +219,8 @@ def test_ctrl_c_checkpoints_and_prints_the_best(tmp_path, sig):
         time.sleep(0.1)
     time.sleep(0.5)
     proc.send_signal(sig)
-    stdout, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr[-2000:]
     assert "interrupted" in stdout and "best algorithm:" in stdout
     state = json.loads((out / "checkpoint.json").read_text())
     assert state["experiment"]["individuals"] >= 1000 and not state["done"]
