@@ -1,5 +1,5 @@
 """``python -m automl_zero``: the command-line interface."""
 
-from .cli import main
+from automl_zero.run.cli import main
 
 main()

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .evaluator import FITNESS_COMBINATION_MODES
-from .executor import MemorySpec
-from .generator import INITIAL_POPULATIONS
-from .ops import op_by_name
-from .tasks import TaskSpec
+from automl_zero.engine.evaluator import FITNESS_COMBINATION_MODES
+from automl_zero.errors import ConfigError
+from automl_zero.executor.executor import MemorySpec
+from automl_zero.language.generator import INITIAL_POPULATIONS
+from automl_zero.language.ops import op_by_name
+from automl_zero.tasks.task import TaskSpec
 
 if sys.version_info >= (3, 11):
     import tomllib

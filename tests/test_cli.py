@@ -9,8 +9,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from automl_zero.algorithm_io import load_algorithm
-from automl_zero.cli import cli
+from automl_zero.language.algorithm_io import load_algorithm
+from automl_zero.run.cli import cli
 
 DEMO = "configs/demo_linear.toml"
 LINEAR = "examples/linear_regressor.txt"

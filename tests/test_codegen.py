@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from automl_zero import _kernel, codegen
-from automl_zero.ops import OPS, table_hash
+from automl_zero.executor import _kernel, codegen
+from automl_zero.language.ops import OPS, table_hash
 
 
 def test_generated_kernel_is_up_to_date():
-    # If this fails: python -m automl_zero.codegen
+    # If this fails: python -m automl_zero.executor.codegen
     assert codegen.KERNEL_PATH.read_text() == codegen.generate_kernel_source()
     assert table_hash() == _kernel.OPS_TABLE_HASH
 

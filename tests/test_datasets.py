@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automl_zero.datasets import (
+from automl_zero.errors import DataError
+from automl_zero.tasks.datasets import (
     LabeledDataset,
     load_cifar10,
     load_dataset,
@@ -19,7 +20,6 @@ from automl_zero.datasets import (
     load_mnist,
     load_npz,
 )
-from automl_zero.errors import DataError
 
 # --------------------------------------------------------------------------
 # Helpers writing the real formats.

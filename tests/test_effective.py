@@ -12,19 +12,23 @@ import struct
 import numpy as np
 import pytest
 
-from automl_zero.algorithm import Algorithm
-from automl_zero.effective import (
+from automl_zero.executor.executor import MemorySpec, TaskBatch, execute
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.effective import (
     effective_algorithm,
     effective_fraction,
     is_effectively_random,
     structural_key,
 )
-from automl_zero.executor import MemorySpec, TaskBatch, execute
-from automl_zero.generator import linear_algorithm, neural_net_algorithm, pad_algorithm
-from automl_zero.instruction import Instruction
-from automl_zero.ops import OPS, Kind
-from automl_zero.randomizer import random_data, random_instruction
-from automl_zero.tasks import Task
+from automl_zero.language.generator import (
+    linear_algorithm,
+    neural_net_algorithm,
+    pad_algorithm,
+)
+from automl_zero.language.instruction import Instruction
+from automl_zero.language.ops import OPS, Kind
+from automl_zero.language.randomizer import random_data, random_instruction
+from automl_zero.tasks.task import Task
 
 make = Instruction.make
 MEMORY = MemorySpec(6, 6, 3)

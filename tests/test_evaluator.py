@@ -6,9 +6,14 @@ import numpy as np
 import pytest
 
 from automl_zero.config import load_config
-from automl_zero.evaluator import Evaluator, TrainBudget, combine_fitness, compute_cost
-from automl_zero.executor import MemorySpec
-from automl_zero.generator import (
+from automl_zero.engine.evaluator import (
+    Evaluator,
+    TrainBudget,
+    combine_fitness,
+    compute_cost,
+)
+from automl_zero.executor.executor import MemorySpec
+from automl_zero.language.generator import (
     damaged_neural_net_algorithm,
     linear_algorithm,
     model_by_id,
@@ -17,8 +22,8 @@ from automl_zero.generator import (
     pad_algorithm,
     random_algorithm,
 )
-from automl_zero.ops import op_by_name
-from automl_zero.tasks import EvalType, Task, TaskSpec, make_tasks
+from automl_zero.language.ops import op_by_name
+from automl_zero.tasks.task import EvalType, Task, TaskSpec, make_tasks
 
 DEMO = "configs/demo_linear.toml"
 

@@ -15,12 +15,17 @@ import numpy as np
 import pytest
 from naive import NaiveMemory, flip_and_squash, naive_evaluate, naive_run, sigmoid
 
-from automl_zero.algorithm import Algorithm
-from automl_zero.executor import ExecutionResult, MemorySpec, TaskBatch, execute
-from automl_zero.generator import linear_algorithm
-from automl_zero.instruction import Instruction, index_to_float
-from automl_zero.ops import IN1_KIND, IN2_KIND, OPS, OUT_KIND, DataKind, Kind
-from automl_zero.tasks import EvalType, Task, TaskSpec, make_tasks
+from automl_zero.executor.executor import (
+    ExecutionResult,
+    MemorySpec,
+    TaskBatch,
+    execute,
+)
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.generator import linear_algorithm
+from automl_zero.language.instruction import Instruction, index_to_float
+from automl_zero.language.ops import IN1_KIND, IN2_KIND, OPS, OUT_KIND, DataKind, Kind
+from automl_zero.tasks.task import EvalType, Task, TaskSpec, make_tasks
 
 make = Instruction.make
 MEMORY = MemorySpec(10, 10, 3)

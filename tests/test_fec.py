@@ -11,14 +11,13 @@ import struct
 import numpy as np
 import pytest
 
-from automl_zero.algorithm import Algorithm
-from automl_zero.config import FECSpec
-from automl_zero.effective import effective_algorithm
-from automl_zero.executor import MemorySpec, TaskBatch, execute
-from automl_zero.fec import FINGERPRINT_SIZE, FECCache, fingerprints
-from automl_zero.generator import linear_algorithm
-from automl_zero.instruction import Instruction
-from automl_zero.tasks import TaskSpec, make_tasks
+from automl_zero.engine.fec import FINGERPRINT_SIZE, FECCache, fingerprints
+from automl_zero.executor.executor import MemorySpec, TaskBatch, execute
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.effective import effective_algorithm
+from automl_zero.language.generator import linear_algorithm
+from automl_zero.language.instruction import Instruction
+from automl_zero.tasks.task import TaskSpec, make_tasks
 
 make = Instruction.make
 
@@ -262,11 +261,6 @@ def test_invalid_settings():
         FECCache(forget_every=1)
     with pytest.raises(ValueError, match="forget_every"):
         FECCache(forget_every=-1)
-
-
-def test_from_spec():
-    cache = FECCache.from_spec(FECSpec(10, 10, cache_size=7, forget_every=5))
-    assert (cache.cache_size, cache.forget_every) == (7, 5)
 
 
 def test_state_round_trip_preserves_order_counts_and_values():

@@ -12,18 +12,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from automl_zero.algorithm import Algorithm
-from automl_zero.algorithm_io import load_algorithm, save_algorithm
 from automl_zero.errors import ProgramParseError
-from automl_zero.instruction import Instruction
-from automl_zero.json_format import (
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.algorithm_io import load_algorithm, save_algorithm
+from automl_zero.language.instruction import Instruction
+from automl_zero.language.json_format import (
     algorithm_from_dict,
     algorithm_to_dict,
     dumps_algorithm,
     loads_algorithm,
 )
-from automl_zero.ops import OPS, DataKind, Kind
-from automl_zero.text_format import constant_slots, format_algorithm, index_slots
+from automl_zero.language.ops import OPS, DataKind, Kind
+from automl_zero.language.text_format import (
+    constant_slots,
+    format_algorithm,
+    index_slots,
+)
 
 # --------------------------------------------------------------------------
 # Random algorithms over the whole op table (kept independent of the text tests)

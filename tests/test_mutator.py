@@ -16,18 +16,18 @@ from collections.abc import Callable, Hashable, Iterable
 import numpy as np
 import pytest
 
-from automl_zero.algorithm import Algorithm
 from automl_zero.config import MUTATION_TYPES, Config, load_config
-from automl_zero.executor import pack_algorithms
-from automl_zero.generator import no_op_algorithm, random_algorithm
-from automl_zero.instruction import Instruction, float32
-from automl_zero.mutator import (
+from automl_zero.engine.mutator import (
     MUTATIONS,
     PAPER_MUTATION_TYPES,
     Mutator,
     alter_instruction_param,
 )
-from automl_zero.ops import OPS, DataKind, Kind, op_by_name
+from automl_zero.executor.executor import pack_algorithms
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.generator import no_op_algorithm, random_algorithm
+from automl_zero.language.instruction import Instruction, float32
+from automl_zero.language.ops import OPS, DataKind, Kind, op_by_name
 
 DEMO = "configs/demo_linear.toml"
 MEMORY = (4, 3, 2)  # scalar, vector, matrix addresses of most tests

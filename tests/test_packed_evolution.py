@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 
 from automl_zero.config import load_config
-from automl_zero.effective import effective_algorithm
-from automl_zero.executor import pack_algorithms
-from automl_zero.generator import model_by_id, random_algorithm
-from automl_zero.mutator import Mutator
-from automl_zero.ops import OPS, Kind
-from automl_zero.packed_evolution import Layout, PackedEvolution, PackedPopulation
+from automl_zero.engine.mutator import Mutator
+from automl_zero.engine.packed_evolution import (
+    Layout,
+    PackedEvolution,
+    PackedPopulation,
+)
+from automl_zero.executor.executor import pack_algorithms
+from automl_zero.language.effective import effective_algorithm
+from automl_zero.language.generator import model_by_id, random_algorithm
+from automl_zero.language.ops import OPS, Kind
 
 DEMO = "configs/demo_linear.toml"
 NONLINEAR = "configs/nonlinear_integration.toml"
@@ -41,7 +45,7 @@ def children_of(cfg, parent_index, n, seed=1, overrides=()):
 
 
 def _unpack(kids, i, layout):
-    from automl_zero.packed_evolution import unpack
+    from automl_zero.engine.packed_evolution import unpack
 
     return unpack(kids.code[i], kids.data[i], kids.sizes[i], layout)
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from automl_zero.config import load_config
-from automl_zero.evolution import RegularizedEvolution, population_stats
-from automl_zero.generator import no_op_algorithm
-from automl_zero.mutator import Mutator
-from automl_zero.search import PROGRESS, SearchRun
+from automl_zero.engine.evolution import RegularizedEvolution, population_stats
+from automl_zero.engine.mutator import Mutator
+from automl_zero.language.generator import no_op_algorithm
+from automl_zero.run.search import PROGRESS, SearchRun
 
 LINEAR = "configs/linear_integration.toml"
 
@@ -190,7 +190,7 @@ def test_sigkill_then_resume_via_cli(tmp_path):
 def test_bad_search_arguments(tmp_path):
     from click.testing import CliRunner
 
-    from automl_zero.cli import cli
+    from automl_zero.run.cli import cli
 
     r = CliRunner().invoke(cli, ["search", LINEAR, "--set", "batch_size=0",
                                  "--out", str(tmp_path)])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from automl_zero.errors import ConfigError, DataError
-from automl_zero.tasks import (
+from automl_zero.tasks.task import (
     DEFAULT_DATA_SEEDS,
     DEFAULT_PARAM_SEEDS,
     TASK_TYPES,

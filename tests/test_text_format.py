@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from automl_zero.algorithm import Algorithm
 from automl_zero.errors import ProgramParseError
-from automl_zero.instruction import Instruction, index_to_float
-from automl_zero.ops import OPS, DataKind, Kind, op_by_name
-from automl_zero.text_format import (
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.instruction import Instruction, index_to_float
+from automl_zero.language.ops import OPS, DataKind, Kind, op_by_name
+from automl_zero.language.text_format import (
     constant_slots,
     format_algorithm,
     format_instruction,

@@ -22,11 +22,15 @@ import json
 import math
 from typing import Any
 
-from .algorithm import COMPONENT_FUNCTIONS, Algorithm
-from .errors import ProgramParseError
-from .instruction import Instruction
-from .ops import OPS, Kind, op_by_name
-from .text_format import MAX_ADDRESS, constant_slots, stored_constant
+from automl_zero.errors import ProgramParseError
+from automl_zero.language.algorithm import COMPONENT_FUNCTIONS, Algorithm
+from automl_zero.language.instruction import Instruction
+from automl_zero.language.ops import OPS, Kind, op_by_name
+from automl_zero.language.text_format import (
+    MAX_ADDRESS,
+    constant_slots,
+    stored_constant,
+)
 
 __all__ = [
     "FORMAT_NAME",

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
+from automl_zero.errors import DataError
 
 __all__ = [
     "DATASET_NAMES",

@@ -4,7 +4,7 @@ Everything op-specific is derived from ``OPS``: the numba executor's dispatch
 (generated into ``_kernel.py`` by ``codegen.py``), the printer and the parser
 (``text_format.py``), random instruction generation (``randomizer.py``), the
 compute-cost train budget and the JSON format. Adding an op is one row here,
-``python -m automl_zero.codegen`` and a reference test in ``tests/naive.py``.
+``python -m automl_zero.executor.codegen`` and a reference test in ``tests/naive.py``.
 
 Names of the kernel variables an op ``body`` may use (numba code, exactly one
 component function's memory and one decoded instruction):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .instruction import Instruction
-from .ops import OPS, Kind
+from automl_zero.language.instruction import Instruction
+from automl_zero.language.ops import OPS, Kind
+from automl_zero.language.printer import format_algorithm
 
 __all__ = ["Algorithm", "ComponentFunction", "COMPONENT_FUNCTIONS"]
 
@@ -93,8 +94,6 @@ class Algorithm:
 
     def to_text(self) -> str:
         """The paper-style text (``def Setup():`` ...), parseable by ``parse_algorithm``."""
-        from .text_format import format_algorithm
-
         return format_algorithm(self)
 
     def __str__(self) -> str:

@@ -9,21 +9,21 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .algorithm import Algorithm
-from .algorithm_io import load_algorithm
-from .config import TASK_COLLECTIONS, Config, load_config
-from .errors import AutoMLZeroError
-from .evaluator import Evaluator, TrainBudget
-from .executor import MemorySpec
-from .generator import (
+from automl_zero import __version__
+from automl_zero.config import TASK_COLLECTIONS, Config, load_config
+from automl_zero.engine.evaluator import Evaluator, TrainBudget
+from automl_zero.errors import AutoMLZeroError
+from automl_zero.executor.executor import MemorySpec
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.algorithm_io import load_algorithm
+from automl_zero.language.generator import (
     linear_algorithm,
     model_by_id,
     neural_net_algorithm,
 )
-from .json_format import dumps_algorithm
-from .ops import OPS
-from .tasks import make_tasks
+from automl_zero.language.json_format import dumps_algorithm
+from automl_zero.language.ops import OPS
+from automl_zero.tasks.task import make_tasks
 
 __all__ = ["main", "cli"]
 
@@ -164,7 +164,7 @@ class _Display:
 def _run_search(run, cfg: Config, out_dir: Path) -> None:  # noqa: ANN001
     import signal
 
-    from .effective import effective_algorithm
+    from automl_zero.language.effective import effective_algorithm
 
     def stop(signum, frame) -> None:  # noqa: ANN001
         # The first Ctrl-C (or SIGTERM, e.g. from a cluster scheduler) asks the
@@ -215,7 +215,7 @@ def _run_search(run, cfg: Config, out_dir: Path) -> None:  # noqa: ANN001
 def search(config_path: Path, out_dir: Path | None, seed: int | None,
            overrides: tuple[str, ...], checkpoint_every: float) -> None:
     """Search for algorithms as the CONFIG describes (T_search → T_select → T_final)."""
-    from .search import SearchRun, new_run_dir
+    from automl_zero.run.search import SearchRun, new_run_dir
 
     try:
         cfg = load_config(config_path, overrides)
@@ -235,7 +235,7 @@ def search(config_path: Path, out_dir: Path | None, seed: int | None,
               show_default=True, help="Seconds between checkpoints.")
 def resume(run_dir: Path, checkpoint_every: float) -> None:
     """Continue the run in RUN_DIR from its last checkpoint."""
-    from .search import SearchRun
+    from automl_zero.run.search import SearchRun
 
     try:
         run = SearchRun.resume(run_dir, checkpoint_every_s=checkpoint_every)
@@ -297,7 +297,7 @@ def bench(ctx: click.Context, repeats: int, evals: int, no_compile: bool,
     `automl-zero bench search` benchmarks the demo search instead."""
     if ctx.invoked_subcommand is not None:
         return
-    from .bench import measure_compile_times, run_executor_benchmarks
+    from automl_zero.run.bench import measure_compile_times, run_executor_benchmarks
 
     def report(r):  # noqa: ANN001
         if not as_json:
@@ -338,7 +338,7 @@ def bench_search(seeds: int, time_limit: float, individuals: int,
     T_select, median over seeds, on the demo search."""
     import numpy as np
 
-    from .bench import run_search_benchmark, run_throughput_benchmark
+    from automl_zero.run.bench import run_search_benchmark, run_throughput_benchmark
 
     click.echo(f"automl-zero {__version__} search benchmark on {config_path}")
     rates = run_throughput_benchmark(individuals, config_path)

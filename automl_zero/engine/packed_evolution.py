@@ -16,12 +16,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _mutation_kernel as mk
-from .algorithm import Algorithm
-from .config import MUTATION_TYPES, Config
-from .evolution import EvolutionState
-from .instruction import Instruction
-from .ops import DATA_KIND, IN1_KIND, IN2_KIND, IS_RANDOM, OPS, OUT_KIND
+from automl_zero.config import MUTATION_TYPES, Config
+from automl_zero.engine import _mutation_kernel as mk
+from automl_zero.engine.evolution import EvolutionState
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.instruction import Instruction
+from automl_zero.language.ops import (
+    DATA_KIND,
+    IN1_KIND,
+    IN2_KIND,
+    IS_RANDOM,
+    OPS,
+    OUT_KIND,
+)
 
 __all__ = ["Layout", "PackedPopulation", "PackedEvolution", "Children"]
 

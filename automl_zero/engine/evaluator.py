@@ -7,10 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .algorithm import Algorithm
-from .executor import DEFAULT_MAX_ABS_ERROR, MemorySpec, TaskBatch, execute
-from .ops import COST
-from .tasks import Task
+from automl_zero.executor.executor import (
+    DEFAULT_MAX_ABS_ERROR,
+    MemorySpec,
+    TaskBatch,
+    execute,
+)
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.ops import COST
+from automl_zero.tasks.task import Task
 
 __all__ = [
     "FITNESS_COMBINATION_MODES",

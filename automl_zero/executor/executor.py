@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import _kernel
-from .algorithm import Algorithm
-from .instruction import FEATURES_VECTOR_ADDRESS
-from .ops import IS_RANDOM, OUT_KIND, Kind
+from automl_zero.executor import _kernel
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.instruction import FEATURES_VECTOR_ADDRESS
+from automl_zero.language.ops import IS_RANDOM, OUT_KIND, Kind
 
 if TYPE_CHECKING:
-    from .tasks import Task
+    from automl_zero.tasks.task import Task
 
 __all__ = ["MemorySpec", "TaskBatch", "ExecutionResult", "execute", "DEFAULT_MAX_ABS_ERROR"]
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .algorithm import Algorithm
-from .instruction import Instruction
-from .ops import OP_BY_NAME
-from .randomizer import random_instruction
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.instruction import Instruction
+from automl_zero.language.ops import OP_BY_NAME
+from automl_zero.language.randomizer import random_instruction
 
 __all__ = [
     "INITIAL_POPULATIONS",

@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from .datasets import DATASET_NAMES, load_dataset
-from .errors import ConfigError, DataError
+from automl_zero.errors import ConfigError, DataError
+from automl_zero.tasks.datasets import DATASET_NAMES, load_dataset
 
 __all__ = [
     "DEFAULT_DATA_SEEDS",

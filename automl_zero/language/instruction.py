@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .ops import OPS, DataKind, Kind, Op, op_by_name
+from automl_zero.language.ops import OPS, DataKind, Kind, Op, op_by_name
+from automl_zero.language.printer import format_instruction
 
 __all__ = ["Instruction", "FEATURES_VECTOR_ADDRESS", "LABELS_SCALAR_ADDRESS",
            "PREDICTIONS_SCALAR_ADDRESS", "float32", "index_to_float"]
@@ -88,6 +89,4 @@ class Instruction:
                    (values[0], values[1], values[2]))
 
     def __str__(self) -> str:
-        from .text_format import format_instruction
-
         return format_instruction(self)

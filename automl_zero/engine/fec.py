@@ -1,8 +1,8 @@
 """Functional equivalence checking (FEC): a fitness cache keyed by behaviour (SPEC §7).
 
 Before the full evaluation, each algorithm runs a short *fingerprint run* on every
-task (``FECSpec.num_train_examples`` training steps of epoch 0, then
-``FECSpec.num_valid_examples`` validation examples, random ops seeded with a fixed
+task (the config's ``fec.num_train_examples`` training steps of epoch 0, then
+``fec.num_valid_examples`` validation examples, random ops seeded with a fixed
 seed). Its per-example errors form the fingerprint; algorithms with equal
 fingerprints are assumed to have equal fitness, and a hit skips the full run.
 
@@ -53,9 +53,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from .config import FECSpec
-
-__all__ = ["FECSpec", "FECCache", "fingerprints", "FINGERPRINT_SIZE"]
+__all__ = ["FECCache", "fingerprints", "FINGERPRINT_SIZE"]
 
 FINGERPRINT_SIZE = 16  # bytes of a fingerprint: two 64-bit lanes
 
@@ -203,11 +201,6 @@ class FECCache:
         self._entries: OrderedDict[Hashable, list] = OrderedDict()
         self.hits = 0
         self.misses = 0
-
-    @classmethod
-    def from_spec(cls, spec: FECSpec) -> FECCache:
-        """An empty cache with the spec's ``cache_size`` and ``forget_every``."""
-        return cls(spec.cache_size, spec.forget_every)
 
     def find(self, key: Hashable) -> float | np.ndarray | None:
         """The cached value (moved to most recently used), or None on a miss."""

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .algorithm import COMPONENT_FUNCTIONS, Algorithm
-from .config import MUTATION_TYPES
-from .instruction import Instruction, canonical, float32
-from .ops import NUM_OPS, OPS, DataKind, Kind
-from .randomizer import FIRST_OUT_ADDRESS
+from automl_zero.config import MUTATION_TYPES
+from automl_zero.language.algorithm import COMPONENT_FUNCTIONS, Algorithm
+from automl_zero.language.instruction import Instruction, canonical, float32
+from automl_zero.language.ops import NUM_OPS, OPS, DataKind, Kind
+from automl_zero.language.randomizer import FIRST_OUT_ADDRESS
 
 if TYPE_CHECKING:
-    from .config import Config
+    from automl_zero.config import Config
 
 __all__ = [
     "MUTATIONS",

@@ -24,22 +24,36 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, _mutation_kernel
-from .algorithm import Algorithm
-from .config import Config, config_from_dict
-from .effective import effective_algorithm, is_effectively_random, structural_key
-from .evaluator import Evaluator, TrainBudget, combine_fitness
-from .evolution import EvolutionState, RegularizedEvolution, population_stats
-from .executor import execute, execute_packed
-from .fec import FECCache, fingerprints
-from .generator import model_by_id
-from .json_format import algorithm_from_dict, algorithm_to_dict
-from .mutator import Mutator
-from .ops import COST
-from .packed_evolution import Children, Layout, PackedEvolution, PackedPopulation
-from .tasks import TaskSpec, make_tasks, randomize_task_seeds
+from automl_zero import __version__
+from automl_zero.config import Config, config_from_dict
+from automl_zero.engine import _mutation_kernel
+from automl_zero.engine.evaluator import Evaluator, TrainBudget, combine_fitness
+from automl_zero.engine.evolution import (
+    EvolutionState,
+    RegularizedEvolution,
+    population_stats,
+)
+from automl_zero.engine.fec import FECCache, fingerprints
+from automl_zero.engine.mutator import Mutator
+from automl_zero.engine.packed_evolution import (
+    Children,
+    Layout,
+    PackedEvolution,
+    PackedPopulation,
+)
+from automl_zero.executor.executor import execute, execute_packed
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.effective import (
+    effective_algorithm,
+    is_effectively_random,
+    structural_key,
+)
+from automl_zero.language.generator import model_by_id
+from automl_zero.language.json_format import algorithm_from_dict, algorithm_to_dict
+from automl_zero.language.ops import COST
+from automl_zero.tasks.task import TaskSpec, make_tasks, randomize_task_seeds
 
-__all__ = ["SearchRun", "SearchResult", "ProgressRecord", "atomic_write_text",
+__all__ = ["search", "resume", "SearchRun", "SearchResult", "ProgressRecord", "atomic_write_text",
            "FEC_RANDOM_SEED", "new_run_dir"]
 
 # The original re-seeds the fingerprint runs' generator with this constant.
@@ -365,7 +379,7 @@ class SearchRun:
         costs = _mutation_kernel.compute_costs(children.code[rows], children.sizes[rows],
                                                self.packed.layout.offsets, COST)
         base = self.budget.baseline
-        from .evaluator import compute_cost
+        from automl_zero.engine.evaluator import compute_cost
 
         base_setup = compute_cost(base.setup)
         base_train = compute_cost(base.predict) + compute_cost(base.learn)
@@ -768,3 +782,29 @@ def _mutable(cfg: Config) -> bool:
 def _seed(rng: np.random.Generator) -> int:
     """A fresh 32-bit seed (the original's UniformRandomSeed)."""
     return int(rng.integers(1, 2**32 - 1))
+
+
+def search(config: Config | str | Path, *, seed: int | None = None,
+           out: str | Path | None = None,
+           progress: Callable[[ProgressRecord], None] | None = None,
+           overrides: Sequence[str] = ()) -> SearchResult:
+    """Run a whole search (experiments on T_search, selection on T_select, the
+    final evaluation on T_final) and return its result.
+
+    ``config`` is a :class:`Config` or the path of a TOML config (``overrides``
+    are ``key=value`` strings, as the CLI's ``--set``). ``seed`` overrides the
+    config's ``random_seed``. ``out`` is the run directory (checkpoints, logs,
+    result files); ``None`` writes it to a fresh temporary directory.
+    """
+    from automl_zero.config import load_config
+
+    cfg = config if isinstance(config, Config) else load_config(config, overrides)
+    if out is None:
+        out = Path(tempfile.mkdtemp(prefix="automl-zero-run-"))
+    return SearchRun(cfg, Path(out), seed=seed, progress=progress).run()
+
+
+def resume(out: str | Path, *,
+           progress: Callable[[ProgressRecord], None] | None = None) -> SearchResult:
+    """Continue the stopped or killed run in directory ``out`` to its end."""
+    return SearchRun.resume(Path(out), progress=progress).run()

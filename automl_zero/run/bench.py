@@ -18,16 +18,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .algorithm import Algorithm
-from .executor import MemorySpec, TaskBatch, execute, pack_algorithms
-from .generator import (
+from automl_zero.executor.executor import (
+    MemorySpec,
+    TaskBatch,
+    execute,
+    pack_algorithms,
+)
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.generator import (
     linear_algorithm,
     neural_net_algorithm,
     pad_algorithm,
     random_algorithm,
 )
-from .ops import OPS, op_by_name
-from .tasks import TaskSpec, make_tasks
+from automl_zero.language.ops import OPS, op_by_name
+from automl_zero.tasks.task import TaskSpec, make_tasks
 
 __all__ = ["BenchResult", "run_executor_benchmarks", "measure_compile_times",
            "SearchBenchResult", "run_search_benchmark", "run_throughput_benchmark"]
@@ -163,9 +168,9 @@ _COMPILE_SNIPPET = """
 import time
 t0 = time.perf_counter()
 import numpy as np
-from automl_zero.executor import MemorySpec, TaskBatch, execute
-from automl_zero.generator import linear_algorithm
-from automl_zero.tasks import TaskSpec, make_tasks
+from automl_zero.executor.executor import MemorySpec, TaskBatch, execute
+from automl_zero.language.generator import linear_algorithm
+from automl_zero.tasks.task import TaskSpec, make_tasks
 tasks = make_tasks([TaskSpec("scalar_linear_regression_task", 4, 100, 100, num_tasks=10)])
 execute([linear_algorithm()], TaskBatch.from_tasks(tasks), MemorySpec(4, 3, 1), [0])
 print(time.perf_counter() - t0)
@@ -214,8 +219,8 @@ def run_search_benchmark(seeds: Sequence[int], time_limit_s: float = 300.0,
                          report: Callable[[SearchBenchResult], None] | None = None
                          ) -> list[SearchBenchResult]:
     """Time to an algorithm passing T_select on the demo, one run per seed."""
-    from .config import load_config
-    from .search import SearchRun
+    from automl_zero.config import load_config
+    from automl_zero.run.search import SearchRun
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -241,8 +246,8 @@ def run_throughput_benchmark(individuals: int = 200_000,
     the steady rate between the first and the last progress record, as the
     original's progress lines report it (start-up and the T_select and T_final
     evaluations excluded)."""
-    from .config import load_config
-    from .search import SearchRun
+    from automl_zero.config import load_config
+    from automl_zero.run.search import SearchRun
 
     out = {}
     variants = {"packed engine, FEC": [],

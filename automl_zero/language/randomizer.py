@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from .instruction import Instruction, float32
-from .ops import OPS, DataKind, Kind
+from automl_zero.language.instruction import Instruction, float32
+from automl_zero.language.ops import OPS, DataKind, Kind
 
 __all__ = ["random_instruction", "random_address", "random_data", "FIRST_OUT_ADDRESS"]
 

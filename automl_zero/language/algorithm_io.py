@@ -8,10 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from .algorithm import Algorithm
-from .errors import ProgramParseError
-from .json_format import dumps_algorithm, loads_algorithm
-from .text_format import format_algorithm, parse_algorithm
+from automl_zero.errors import ProgramParseError
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.json_format import dumps_algorithm, loads_algorithm
+from automl_zero.language.text_format import format_algorithm, parse_algorithm
 
 __all__ = ["load_algorithm", "save_algorithm"]
 

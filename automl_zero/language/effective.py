@@ -40,8 +40,8 @@ import sys
 from array import array
 from operator import attrgetter
 
-from .algorithm import Algorithm
-from .ops import OPS, DataKind, Kind
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.ops import OPS, DataKind, Kind
 
 __all__ = ["effective_algorithm", "is_effectively_random", "structural_key",
            "effective_fraction"]

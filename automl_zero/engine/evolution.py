@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .algorithm import Algorithm
-from .json_format import algorithm_from_dict, algorithm_to_dict
-from .mutator import Mutator
+from automl_zero.engine.mutator import Mutator
+from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.json_format import algorithm_from_dict, algorithm_to_dict
 
 __all__ = ["EvolutionState", "RegularizedEvolution", "population_stats"]
 
