@@ -54,9 +54,9 @@ _EXPORTS: dict[str, str] = {
     "Task": "automl_zero.tasks",
     "TaskSpec": "automl_zero.tasks",
     "make_tasks": "automl_zero.tasks",
-    "search": "automl_zero.run.search",
-    "resume": "automl_zero.run.search",
-    "SearchResult": "automl_zero.run.search",
+    "search": "automl_zero.run.driver",
+    "resume": "automl_zero.run.driver",
+    "SearchResult": "automl_zero.run.driver",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

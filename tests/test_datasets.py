@@ -386,7 +386,7 @@ def test_npz_malformed_contents(tmp_path, arrays, message):
 def test_npz_object_arrays_are_not_unpickled(tmp_path):
     y = np.array([{"a": 1}, None], dtype=object)
     np.savez(tmp_path / "d.npz", x=np.ones((2, 2)), y=y)
-    with pytest.raises(DataError, match="cannot read arrays"):
+    with pytest.raises(DataError, match=r"d\.npz: 'y' holds Python objects"):
         load_npz(tmp_path / "d.npz")
 
 
@@ -401,3 +401,154 @@ def test_npz_missing_garbage_and_npy(tmp_path):
         load_npz(tmp_path / "single.npy")
     with pytest.raises(DataError, match="is not a file"):
         load_npz(tmp_path)
+
+
+# --------------------------------------------------------------------------
+# Hostile files: absurd headers, truncation, wrong magic, objects. Every
+# problem is a DataError naming the file, raised before large allocations.
+# --------------------------------------------------------------------------
+
+_LABELS = np.array([1, 2], np.uint8)
+
+
+def _idx_header(magic: int, *dims: int) -> bytes:
+    return struct.pack(f">I{len(dims)}I", magic, *dims)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_mnist_header_claiming_absurd_shapes(tmp_path, compress):
+    huge = _idx_header(0x803, 10**9, 10**9, 10**9) + bytes(64)
+    _write_mnist(tmp_path, np.zeros((2, 2, 2), np.uint8), _LABELS, compress)
+    name = "train-images-idx3-ubyte" + (".gz" if compress else "")
+    (tmp_path / name).write_bytes(gzip.compress(huge) if compress else huge)
+    with pytest.raises(DataError) as err:
+        load_mnist(tmp_path)
+    message = str(err.value)
+    assert name in message
+    assert "(1000000000, 1000000000, 1000000000)" in message  # exact, no int64 overflow
+    # plain files: compared with the file size; gzip: with the memory available
+    assert ("holds 64 bytes" if not compress else "of memory of this machine") in message
+
+
+def test_mnist_gzip_body_longer_than_its_header_says(tmp_path):
+    _write_mnist(tmp_path, np.zeros((2, 2, 2), np.uint8), _LABELS, compress=True)
+    # 8 bytes announced, 50 MB compressed into a few kB: read no further than 9
+    body = _idx_header(0x803, 2, 2, 2) + bytes(50_000_000)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(body))
+    with pytest.raises(DataError, match=r"ubyte\.gz is malformed: .* but it holds more"):
+        load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is truncated: 0 bytes"),
+    (b"\x00\x00\x08", "is truncated: 3 bytes"),
+    (_idx_header(0x803, 2, 2), "is truncated: 12 bytes"),
+    (_idx_header(0x0D03, 2, 2, 2) + bytes(8), "magic number 0x00000d03"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(100), "magic number 0x89504e47"),
+    (_idx_header(0x803, 0, 28, 28), "holds no examples"),
+])
+def test_mnist_truncated_and_wrong_magic(tmp_path, content, message):
+    _write_mnist(tmp_path, np.zeros((2, 2, 2), np.uint8), _LABELS, compress=False)
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(content)
+    with pytest.raises(DataError, match=message) as err:
+        load_mnist(tmp_path)
+    assert "train-images-idx3-ubyte" in str(err.value)
+
+
+def test_mnist_file_that_is_a_directory(tmp_path):
+    _write_mnist(tmp_path, np.zeros((2, 2, 2), np.uint8), _LABELS, compress=False)
+    (tmp_path / "train-images-idx3-ubyte").unlink()
+    (tmp_path / "train-images-idx3-ubyte").mkdir()
+    with pytest.raises(DataError, match="no MNIST file train-images-idx3-ubyte"):
+        load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("size", [3073 * 2 - 1, 3073 * 2 + 1, 100, 0])
+def test_cifar_batch_of_the_wrong_size(tmp_path, size):
+    directory = _write_cifar_bin(tmp_path / "bin", _cifar_batches())
+    (directory / "data_batch_2.bin").write_bytes(bytes(size))
+    with pytest.raises(DataError, match=rf"data_batch_2\.bin is malformed: its size "
+                                        rf"\({size} bytes\)"):
+        load_cifar10(directory)
+
+
+def test_cifar_python_batch_that_is_not_a_pickle(tmp_path):
+    directory = _write_cifar_py(tmp_path / "py", _cifar_batches())
+    (directory / "data_batch_3").write_bytes(b"\x00" * 100)
+    with pytest.raises(DataError, match=r"data_batch_3 is not a readable pickle"):
+        load_cifar10(directory)
+
+
+def _npz_with_header(path: Path, header: dict, body: bytes, compress: bool) -> Path:
+    """An npz whose x.npy has the given header (which may lie) and body."""
+    import io
+    import zipfile
+
+    member = io.BytesIO()
+    np.lib.format.write_array_header_1_0(member, header)
+    member.write(body)
+    y = io.BytesIO()
+    np.save(y, np.arange(2))
+    mode = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", mode) as z:
+        z.writestr("x.npy", member.getvalue())
+        z.writestr("y.npy", y.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_npz_header_claiming_an_absurd_shape(tmp_path, compress):
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**9)}
+    path = _npz_with_header(tmp_path / "h.npz", header, bytes(64), compress)
+    with pytest.raises(DataError, match=r"h\.npz: 'x' is truncated: its header gives "
+                                        r"shape \(1000000000, 1000000000\)"):
+        load_npz(path)
+
+
+def test_npz_truncated_member_and_archive(tmp_path):
+    header = {"descr": "<f8", "fortran_order": False, "shape": (2, 3)}
+    path = _npz_with_header(tmp_path / "t.npz", header, bytes(8 * 5), False)
+    with pytest.raises(DataError, match=r"t\.npz: 'x' is truncated"):
+        load_npz(path)
+    np.savez(tmp_path / "cut.npz", x=np.ones((100, 3)), y=np.arange(100))
+    raw = (tmp_path / "cut.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(DataError, match=r"cannot read npz data file .*cut\.npz"):
+        load_npz(tmp_path / "cut.npz")
+
+
+@pytest.mark.parametrize("x", [
+    np.array([[1, None]], dtype=object),
+    np.zeros(2, dtype=[("a", "O"), ("b", "f8")]),
+])
+def test_npz_object_members_are_refused_before_reading(tmp_path, x, monkeypatch):
+    np.savez(tmp_path / "o.npz", x=x, y=np.arange(len(x)))
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("the loader tried to unpickle")
+
+    monkeypatch.setattr(pickle, "load", no_unpickling)
+    monkeypatch.setattr(pickle, "loads", no_unpickling)
+    with pytest.raises(DataError, match=r"o\.npz: 'x' holds Python objects"):
+        load_npz(tmp_path / "o.npz")
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"x": np.zeros((2, 3), complex), "y": np.arange(2)}, "'x' must be numeric"),
+    ({"x": np.zeros((2, 3), bool), "y": np.arange(2)}, "'x' must be numeric"),
+    ({"x": np.zeros((2, 3)), "y": np.array([1e300, 1.0])}, "class ids beyond"),
+    ({"x": np.zeros((2, 3)), "y": np.array([2**64 - 1, 1], np.uint64)},
+     "class ids beyond"),
+    ({"x": np.zeros(3, dtype=[("a", "f8")]), "y": np.arange(3)}, "non-empty 2-D"),
+])
+def test_npz_members_that_are_not_plain_numeric_arrays(tmp_path, arrays, message):
+    np.savez(tmp_path / "d.npz", **arrays)
+    with pytest.raises(DataError, match=message):
+        load_npz(tmp_path / "d.npz")
+
+
+def test_npz_wrong_magic(tmp_path):
+    for content in (b"hello world", b"", b"\x1f\x8b\x08\x00"):
+        (tmp_path / "m.npz").write_bytes(content)
+        with pytest.raises(DataError, match=r"m\.npz: not an .npz \(zip\) archive"):
+            load_npz(tmp_path / "m.npz")

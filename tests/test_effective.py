@@ -11,6 +11,14 @@ import struct
 
 import numpy as np
 import pytest
+from helpers import (
+    algorithm,
+    const,
+    make,
+    op,
+    random_instruction_any_output,
+    random_program_around_sgd,
+)
 
 from automl_zero.executor.executor import MemorySpec, TaskBatch, execute
 from automl_zero.language.algorithm import Algorithm
@@ -27,27 +35,12 @@ from automl_zero.language.generator import (
 )
 from automl_zero.language.instruction import Instruction
 from automl_zero.language.ops import OPS, Kind
-from automl_zero.language.randomizer import random_data, random_instruction
+from automl_zero.language.randomizer import random_data
 from automl_zero.tasks.task import Task
 
-make = Instruction.make
 MEMORY = MemorySpec(6, 6, 3)
 SIZES = MEMORY.sizes
 NO_OP = Instruction(0)
-DETERMINISTIC_OPS = [op.code for op in OPS if not op.random]  # NO_OP included
-
-
-def const(out: int, x: float) -> Instruction:
-    return make("SCALAR_CONST_SET_OP", out=out, data=(x,))
-
-
-def op(name: str, out: int, in1: int = 0, in2: int = 0) -> Instruction:
-    return make(name, out=out, in1=in1, in2=in2)
-
-
-def algorithm(setup=(), predict=(), learn=()) -> Algorithm:
-    return Algorithm(tuple(setup), tuple(predict), tuple(learn))
-
 
 # The original's LINEAR_ALGORITHM, LinearModel(lr) (SPEC §4.2): plain SGD.
 linear_regressor = linear_algorithm
@@ -255,40 +248,13 @@ def test_result_is_cached_and_idempotent():
 
 
 def _random_ins(rng: np.random.Generator) -> Instruction:
-    code = int(rng.choice(DETERMINISTIC_OPS))
-    ins = random_instruction(code, SIZES, rng)
-    spec = OPS[code]
-    # Sometimes write the reserved s0 / v0 (random generation never does).
-    if spec.out in (Kind.SCALAR, Kind.VECTOR) and rng.random() < 0.1:
-        ins = Instruction(ins.op, ins.in1, ins.in2, 0, ins.data)
-    return ins
-
-
-def _splice(rng: np.random.Generator, base: list, core: list) -> tuple:
-    """Insert ``core`` into ``base`` at random positions, keeping both orders."""
-    out = list(base)
-    positions = sorted(rng.integers(0, len(base) + 1, size=len(core)))
-    for k, (pos, ins) in enumerate(zip(positions, core, strict=True)):
-        out.insert(int(pos) + k, ins)
-    return tuple(out)
+    """A random deterministic instruction over SIZES (helpers.py)."""
+    return random_instruction_any_output(rng, SIZES)
 
 
 def random_program(rng: np.random.Generator) -> Algorithm:
-    sizes = (rng.integers(0, 9), rng.integers(0, 7), rng.integers(0, 11))
-    parts = [[_random_ins(rng) for _ in range(n)] for n in sizes]
-    if rng.random() < 0.6:
-        # A linear-regression-like core on random addresses, so that many
-        # programs learn something and much of the random code interacts with it.
-        w, g = int(rng.integers(1, 6)), int(rng.integers(1, 6))
-        lr, err = int(rng.integers(2, 6)), int(rng.integers(2, 6))
-        setup = [const(lr, float(rng.uniform(0.01, 0.2)))]
-        predict = [op("VECTOR_INNER_PRODUCT_OP", 1, w, 0)]
-        learn = [op("SCALAR_DIFF_OP", err, 0, 1), op("SCALAR_PRODUCT_OP", err, lr, err),
-                 op("SCALAR_VECTOR_PRODUCT_OP", g, err, 0), op("VECTOR_SUM_OP", w, w, g)]
-        return Algorithm(*(_splice(rng, p, c) for p, c in zip(parts, (setup, predict,
-                                                                     learn),
-                                                              strict=True)))
-    return Algorithm(*(tuple(p) for p in parts))
+    """Random code around a linear-regression-like core (helpers.py)."""
+    return random_program_around_sgd(rng, SIZES)
 
 
 def test_random_programs_keep_fitness_and_train_steps():

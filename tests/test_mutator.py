@@ -3,6 +3,11 @@
 A port of the spirit of the original's mutator_test.cc: every outcome of each
 mutation type is eventually reached and nothing outside the allowed set ever
 happens. ``is_eventually`` counts draws (fixed seeds), not seconds.
+
+Tests taking the ``engine`` fixture run on both engines: the reference
+``Mutator`` ("object") and the numba mutator of the packed engine ("packed",
+``PackedEvolution.ask`` behind the Mutator API: ``helpers.PackedMutator``).
+Outcome frequencies are compared with the probabilities the semantics give.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable, Hashable, Iterable
 
 import numpy as np
 import pytest
+from helpers import ALL_OPS, PackedMutator, sizes_of
 
 from automl_zero.config import MUTATION_TYPES, Config, load_config
 from automl_zero.engine.mutator import (
@@ -31,7 +37,7 @@ from automl_zero.language.ops import OPS, DataKind, Kind, op_by_name
 
 DEMO = "configs/demo_linear.toml"
 MEMORY = (4, 3, 2)  # scalar, vector, matrix addresses of most tests
-ALL_OPS = tuple(op.code for op in OPS if op.code != 0)
+ENGINES = ("object", "packed")
 DATA_OPS = tuple(op.code for op in OPS if op.data != DataKind.NONE)
 FLOAT32_KINDS = (DataKind.VECTOR_INDEX_VALUE, DataKind.MATRIX_INDEX_VALUE,
                  DataKind.UNIFORM, DataKind.GAUSSIAN)
@@ -64,15 +70,35 @@ def is_eventually(fn: Callable[[], Hashable], allowed: Iterable[Hashable],
 
 
 def mutator(types: Iterable[str] | str, ops=(ALL_OPS, ALL_OPS, ALL_OPS), prob=1.0,
-            **kwargs) -> Mutator:
+            engine: str = "object", **kwargs) -> Mutator | PackedMutator:
+    """A Mutator, or the packed engine behind the same API."""
     if isinstance(types, str):
         types = [types]
-    return Mutator(list(types), prob, ops, memory_sizes=kwargs.pop("memory_sizes", MEMORY),
-                   **kwargs)
+    cls = {"object": Mutator, "packed": PackedMutator}[engine]
+    return cls(list(types), prob, ops, memory_sizes=kwargs.pop("memory_sizes", MEMORY),
+               **kwargs)
 
 
-def sizes(alg: Algorithm) -> tuple[int, int, int]:
-    return tuple(len(c) for c in alg.components)  # type: ignore[return-value]
+sizes = sizes_of
+
+
+def frequencies(outcomes: Iterable[Hashable]) -> dict[Hashable, float]:
+    counts = Counter(outcomes)
+    n = sum(counts.values())
+    return {k: v / n for k, v in counts.items()}
+
+
+def assert_distribution(outcomes: list[Hashable], expected: dict[Hashable, float],
+                        sigmas: float = 5.0) -> None:
+    """Observed outcome frequencies equal ``expected`` (which sums to 1) within
+    ``sigmas`` binomial standard deviations; no other outcome occurs."""
+    assert sum(expected.values()) == pytest.approx(1.0)
+    n = len(outcomes)
+    got = frequencies(outcomes)
+    assert set(got) <= {k for k, p in expected.items() if p > 0}, got
+    for key, p in expected.items():
+        tolerance = sigmas * math.sqrt(p * (1 - p) / n) + 1e-12
+        assert abs(got.get(key, 0.0) - p) <= tolerance, (key, got.get(key, 0.0), p)
 
 
 def distinct(n: int) -> tuple[Instruction, ...]:
@@ -84,6 +110,11 @@ def distinct(n: int) -> tuple[Instruction, ...]:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    return request.param
 
 
 @pytest.fixture
@@ -101,8 +132,8 @@ def test_registry_names_every_type_and_method():
 
 
 @pytest.mark.parametrize("type_name", MUTATION_TYPES)
-def test_parent_is_never_modified_and_child_is_new(type_name, rng, parent):
-    m = mutator(type_name)
+def test_parent_is_never_modified_and_child_is_new(type_name, rng, parent, engine):
+    m = mutator(type_name, engine=engine)
     snapshot = copy.deepcopy(parent)
     components = parent.components
     for _ in range(300):
@@ -132,12 +163,12 @@ def test_children_are_ordinary_algorithms(rng, parent):
 
 
 @pytest.mark.parametrize("type_name", MUTATION_TYPES)
-def test_every_mutation_respects_ops_memory_and_reserved_outputs(type_name, rng):
+def test_every_mutation_respects_ops_memory_and_reserved_outputs(type_name, rng, engine):
     """Random children only use allowed ops per component, in-range addresses,
     never write s0/v0, and keep float32 fields float32-representable."""
     ops = ((code("SCALAR_CONST_SET_OP"), code("MATRIX_GAUSSIAN_SET_OP")),
            tuple(c for c in ALL_OPS if c % 2 == 0), DATA_OPS + (code("VECTOR_SUM_OP"),))
-    m = mutator(type_name, ops)
+    m = mutator(type_name, ops, engine=engine)
     alg = random_algorithm((3, 5, 4), ops, MEMORY, rng)
     limits = {Kind.SCALAR: MEMORY[0], Kind.VECTOR: MEMORY[1], Kind.MATRIX: MEMORY[2]}
     for _ in range(400):
@@ -161,29 +192,30 @@ def test_every_mutation_respects_ops_memory_and_reserved_outputs(type_name, rng)
 # --- Mutate(): probability, type choice, determinism ---------------------------
 
 
-def test_mutate_prob_zero_returns_the_parent_object(rng, parent):
-    m = mutator("RANDOMIZE_ALGORITHM_MUTATION_TYPE", prob=0.0)
+def test_mutate_prob_zero_returns_the_parent_object(rng, parent, engine):
+    # packed: no child is marked mutated, and each copies its parent exactly.
+    m = mutator("RANDOMIZE_ALGORITHM_MUTATION_TYPE", prob=0.0, engine=engine)
     assert all(m.mutate(parent, rng) is parent for _ in range(500))
 
 
-def test_mutate_prob_one_always_mutates(rng, parent):
-    identity = mutator("IDENTITY_MUTATION_TYPE", prob=1.0)
+def test_mutate_prob_one_always_mutates(rng, parent, engine):
+    identity = mutator("IDENTITY_MUTATION_TYPE", prob=1.0, engine=engine)
     for _ in range(200):
         child = identity.mutate(parent, rng)
         assert child is not parent and child == parent
-    changing = mutator("RANDOMIZE_ALGORITHM_MUTATION_TYPE", prob=1.0)
+    changing = mutator("RANDOMIZE_ALGORITHM_MUTATION_TYPE", prob=1.0, engine=engine)
     assert all(changing.mutate(parent, rng) != parent for _ in range(200))
 
 
-def test_mutate_prob_is_the_mutation_frequency(rng, parent):
-    m = mutator("IDENTITY_MUTATION_TYPE", prob=0.3)
+def test_mutate_prob_is_the_mutation_frequency(rng, parent, engine):
+    m = mutator("IDENTITY_MUTATION_TYPE", prob=0.3, engine=engine)
     mutated = sum(m.mutate(parent, rng) is not parent for _ in range(4000))
     assert abs(mutated / 4000 - 0.3) < 0.03
 
 
-def test_duplicates_in_the_type_list_weight_the_choice(rng):
+def test_duplicates_in_the_type_list_weight_the_choice(rng, engine):
     m = mutator(["INSERT_INSTRUCTION_MUTATION_TYPE", "REMOVE_INSTRUCTION_MUTATION_TYPE",
-                 "REMOVE_INSTRUCTION_MUTATION_TYPE"], ops=((), ALL_OPS, ()))
+                 "REMOVE_INSTRUCTION_MUTATION_TYPE"], ops=((), ALL_OPS, ()), engine=engine)
     parent = Algorithm((), distinct(5), ())
     counts = Counter(len(m.mutate(parent, rng).predict) - 5 for _ in range(6000))
     assert set(counts) == {-1, 1}
@@ -208,10 +240,9 @@ def test_num_mutations_applies_that_many(rng):
         assert len(child) == 3 + k
 
 
-def test_determinism_for_a_fixed_seed(parent):
-    m = mutator(MUTATION_TYPES, prob=0.8)
-
+def test_determinism_for_a_fixed_seed(parent, engine):
     def run(seed: int) -> list[Algorithm]:
+        m = mutator(MUTATION_TYPES, prob=0.8, engine=engine)
         rng = np.random.default_rng(seed)
         out, alg = [], parent
         for _ in range(300):
@@ -223,8 +254,8 @@ def test_determinism_for_a_fixed_seed(parent):
     assert run(7) != run(8)
     # The public per-type methods are deterministic too.
     for method in MUTATIONS.values():
-        a = getattr(m, method)(parent, np.random.default_rng(3))
-        b = getattr(m, method)(parent, np.random.default_rng(3))
+        a, b = (getattr(mutator(MUTATION_TYPES, prob=0.8, engine=engine), method)(
+            parent, np.random.default_rng(3)) for _ in range(2))
         assert a == b
 
 
@@ -373,8 +404,8 @@ def test_altered_outputs_never_hit_s0_or_v0(rng):
                          {0, 1}, {0, 1})
 
 
-def test_alter_param_picks_every_position_and_component(rng):
-    m = mutator("ALTER_PARAM_MUTATION_TYPE", ops=(ALL_OPS, (), ALL_OPS))
+def test_alter_param_picks_every_position_and_component(rng, engine):
+    m = mutator("ALTER_PARAM_MUTATION_TYPE", ops=(ALL_OPS, (), ALL_OPS), engine=engine)
     parent = Algorithm(distinct(3), distinct(4), distinct(2))
 
     def where() -> tuple[int, int] | None:
@@ -391,8 +422,8 @@ def test_alter_param_picks_every_position_and_component(rng):
     assert is_eventually(where, positions + [None], positions)
 
 
-def test_alter_param_on_an_empty_component_does_nothing(rng):
-    m = mutator("ALTER_PARAM_MUTATION_TYPE", ops=((), ALL_OPS, ()))
+def test_alter_param_on_an_empty_component_does_nothing(rng, engine):
+    m = mutator("ALTER_PARAM_MUTATION_TYPE", ops=((), ALL_OPS, ()), engine=engine)
     parent = Algorithm(distinct(3), (), distinct(2))
     assert all(m.mutate(parent, rng) == parent for _ in range(100))
 
@@ -400,9 +431,9 @@ def test_alter_param_on_an_empty_component_does_nothing(rng):
 # --- RANDOMIZE_INSTRUCTION / RANDOMIZE_COMPONENT_FUNCTION / RANDOMIZE_ALGORITHM -----
 
 
-def test_randomize_instruction_reaches_every_position_and_op(rng):
+def test_randomize_instruction_reaches_every_position_and_op(rng, engine):
     ops = (code("SCALAR_SUM_OP"), code("VECTOR_NORM_OP"), code("MATRIX_CONST_SET_OP"))
-    m = mutator("RANDOMIZE_INSTRUCTION_MUTATION_TYPE", ops=((), ops, ()))
+    m = mutator("RANDOMIZE_INSTRUCTION_MUTATION_TYPE", ops=((), ops, ()), engine=engine)
     parent = Algorithm(distinct(2), distinct(4), ())
 
     def outcome() -> tuple[int, int]:
@@ -420,14 +451,16 @@ def test_randomize_instruction_reaches_every_position_and_op(rng):
     assert is_eventually(outcome, allowed, positions, max_draws=3000)
 
 
-def test_randomize_instruction_on_an_empty_component_does_nothing(rng):
-    m = mutator("RANDOMIZE_INSTRUCTION_MUTATION_TYPE", ops=(ALL_OPS, (), ()))
+def test_randomize_instruction_on_an_empty_component_does_nothing(rng, engine):
+    m = mutator("RANDOMIZE_INSTRUCTION_MUTATION_TYPE", ops=(ALL_OPS, (), ()),
+                engine=engine)
     parent = Algorithm((), distinct(3), distinct(3))
     assert all(m.mutate(parent, rng) == parent for _ in range(100))
 
 
-def test_randomize_component_function_picks_every_component_with_ops(rng):
-    m = mutator("RANDOMIZE_COMPONENT_FUNCTION_MUTATION_TYPE", ops=(ALL_OPS, (), ALL_OPS))
+def test_randomize_component_function_picks_every_component_with_ops(rng, engine):
+    m = mutator("RANDOMIZE_COMPONENT_FUNCTION_MUTATION_TYPE", ops=(ALL_OPS, (), ALL_OPS),
+                engine=engine)
     parent = Algorithm(distinct(6), distinct(6), distinct(6))
 
     def which() -> int:
@@ -440,11 +473,11 @@ def test_randomize_component_function_picks_every_component_with_ops(rng):
     assert is_eventually(which, {0, 2}, {0, 2})
 
 
-def test_randomize_component_function_uses_the_component_ops(rng):
+def test_randomize_component_function_uses_the_component_ops(rng, engine):
     setup_ops = (code("SCALAR_CONST_SET_OP"),)
     learn_ops = (code("VECTOR_SUM_OP"), code("MATRIX_UNIFORM_SET_OP"))
     m = mutator("RANDOMIZE_COMPONENT_FUNCTION_MUTATION_TYPE",
-                ops=(setup_ops, (), learn_ops))
+                ops=(setup_ops, (), learn_ops), engine=engine)
     parent = no_op_algorithm(5, 5, 5)
     seen = set()
     for _ in range(200):
@@ -455,8 +488,9 @@ def test_randomize_component_function_uses_the_component_ops(rng):
     assert seen == set(setup_ops) | set(learn_ops) | {0}
 
 
-def test_randomize_algorithm_randomizes_every_mutable_component(rng):
-    m = mutator("RANDOMIZE_ALGORITHM_MUTATION_TYPE", ops=(ALL_OPS, ALL_OPS, ()))
+def test_randomize_algorithm_randomizes_every_mutable_component(rng, engine):
+    m = mutator("RANDOMIZE_ALGORITHM_MUTATION_TYPE", ops=(ALL_OPS, ALL_OPS, ()),
+                engine=engine)
     parent = no_op_algorithm(4, 3, 2)
     for _ in range(100):
         child = m.mutate(parent, rng)
@@ -465,16 +499,17 @@ def test_randomize_algorithm_randomizes_every_mutable_component(rng):
         assert child.learn == parent.learn
 
 
-def test_random_instructions_cover_every_address(rng):
+def test_random_instructions_cover_every_address(rng, engine):
     m = mutator("RANDOMIZE_COMPONENT_FUNCTION_MUTATION_TYPE",
-                ops=((code("SCALAR_VECTOR_PRODUCT_OP"),), (), ()), memory_sizes=(3, 4, 1))
+                ops=((code("SCALAR_VECTOR_PRODUCT_OP"),), (), ()), memory_sizes=(3, 4, 1),
+                engine=engine)
     parent = no_op_algorithm(1, 0, 0)
     fields = lambda: (lambda i: (i.in1, i.in2, i.out))(m.mutate(parent, rng).setup[0])  # noqa: E731
     every = {(a, b, o) for a in range(3) for b in range(4) for o in range(1, 4)}
     assert is_eventually(fields, every, every, max_draws=5000)
 
 
-def test_random_constants_are_in_their_ranges(rng):
+def test_random_constants_are_in_their_ranges(rng, engine):
     cases = {
         "SCALAR_CONST_SET_OP": [(-1, 1), (0, 0), (0, 0)],
         "VECTOR_CONST_SET_OP": [(0, 1), (-1, 1), (0, 0)],
@@ -483,7 +518,8 @@ def test_random_constants_are_in_their_ranges(rng):
         "VECTOR_UNIFORM_SET_OP": [(-1, 1), (-1, 1), (0, 0)],
     }
     for name, ranges in cases.items():
-        m = mutator("RANDOMIZE_INSTRUCTION_MUTATION_TYPE", ops=((code(name),), (), ()))
+        m = mutator("RANDOMIZE_INSTRUCTION_MUTATION_TYPE", ops=((code(name),), (), ()),
+                    engine=engine)
         parent = no_op_algorithm(1, 0, 0)
         unordered = 0
         for _ in range(400):
@@ -500,8 +536,8 @@ def test_random_constants_are_in_their_ranges(rng):
 # --- IDENTITY --------------------------------------------------------------------
 
 
-def test_identity_returns_an_equal_copy(rng, parent):
-    m = mutator("IDENTITY_MUTATION_TYPE")
+def test_identity_returns_an_equal_copy(rng, parent, engine):
+    m = mutator("IDENTITY_MUTATION_TYPE", engine=engine)
     child = m.identity(parent, rng)
     assert child == parent and child is not parent
 
@@ -509,9 +545,9 @@ def test_identity_returns_an_equal_copy(rng, parent):
 # --- INSERT / REMOVE / TRADE -----------------------------------------------------
 
 
-def test_insert_reaches_every_position(rng):
+def test_insert_reaches_every_position(rng, engine):
     m = mutator("INSERT_INSTRUCTION_MUTATION_TYPE",
-                ops=((), (code("MATRIX_CONST_SET_OP"),), ()))
+                ops=((), (code("MATRIX_CONST_SET_OP"),), ()), engine=engine)
     parent = Algorithm((), distinct(3), ())
 
     def position() -> int:
@@ -525,8 +561,8 @@ def test_insert_reaches_every_position(rng):
     assert is_eventually(position, range(4), range(4))
 
 
-def test_insert_stops_at_size_max_minus_one(rng):
-    m = mutator("INSERT_INSTRUCTION_MUTATION_TYPE", size_max=(5, 1, 0))
+def test_insert_stops_at_size_max_minus_one(rng, engine):
+    m = mutator("INSERT_INSTRUCTION_MUTATION_TYPE", size_max=(5, 1, 0), engine=engine)
     alg = no_op_algorithm(0, 0, 0)
     for _ in range(300):
         alg = m.mutate(alg, rng)
@@ -535,17 +571,17 @@ def test_insert_stops_at_size_max_minus_one(rng):
     assert sizes(alg)[2] > 50
 
 
-def test_insert_never_shrinks_below_an_existing_size_above_max(rng):
-    m = mutator("INSERT_INSTRUCTION_MUTATION_TYPE", size_max=(3, 3, 3))
+def test_insert_never_shrinks_below_an_existing_size_above_max(rng, engine):
+    m = mutator("INSERT_INSTRUCTION_MUTATION_TYPE", size_max=(3, 3, 3), engine=engine)
     parent = Algorithm(distinct(5), distinct(2), distinct(1))
     counts = Counter(sizes(m.mutate(parent, rng)) for _ in range(500))
     # Only learn (size 1 < 3 - 1) can grow.
     assert set(counts) == {(5, 2, 1), (5, 2, 2)}
 
 
-def test_remove_reaches_every_position_and_stops_at_size_min(rng):
+def test_remove_reaches_every_position_and_stops_at_size_min(rng, engine):
     m = mutator("REMOVE_INSTRUCTION_MUTATION_TYPE", ops=(ALL_OPS, (), ALL_OPS),
-                size_min=(2, 0, 0))
+                size_min=(2, 0, 0), engine=engine)
     parent = Algorithm(distinct(4), distinct(3), distinct(5))
 
     def removed() -> tuple[int, int]:
@@ -566,9 +602,9 @@ def test_remove_reaches_every_position_and_stops_at_size_min(rng):
     assert sizes(alg) == (2, 3, 0)  # min reached exactly; unset min: down to empty
 
 
-def test_trade_keeps_the_size_and_reaches_every_insert_position(rng):
+def test_trade_keeps_the_size_and_reaches_every_insert_position(rng, engine):
     m = mutator("TRADE_INSTRUCTION_MUTATION_TYPE",
-                ops=((), (code("SCALAR_CONST_SET_OP"),), ()))
+                ops=((), (code("SCALAR_CONST_SET_OP"),), ()), engine=engine)
     parent = Algorithm((), distinct(3), ())
 
     def outcome() -> tuple[int, ...]:
@@ -583,19 +619,181 @@ def test_trade_keeps_the_size_and_reaches_every_insert_position(rng):
     assert is_eventually(outcome, every, every)
 
 
-def test_trade_works_on_an_empty_component(rng):
-    m = mutator("TRADE_INSTRUCTION_MUTATION_TYPE", ops=((), ALL_OPS, ()))
+def test_trade_works_on_an_empty_component(rng, engine):
+    m = mutator("TRADE_INSTRUCTION_MUTATION_TYPE", ops=((), ALL_OPS, ()), engine=engine)
     parent = no_op_algorithm(0, 0, 0)
     assert all(m.mutate(parent, rng) == parent for _ in range(50))
 
 
-def test_mutation_changes_size_by_at_most_one(rng):
+def test_mutation_changes_size_by_at_most_one(rng, engine):
     """mutator_test.cc: with all types, each size changes by -1, 0 or +1, and all
     three happen."""
-    m = mutator(MUTATION_TYPES, ops=((), ALL_OPS, ()))
+    m = mutator(MUTATION_TYPES, ops=((), ALL_OPS, ()), engine=engine)
     parent = Algorithm(distinct(2), distinct(5), distinct(3))
     delta = lambda: len(m.mutate(parent, rng).predict) - 5  # noqa: E731
     assert is_eventually(delta, {-1, 0, 1}, {-1, 0, 1})
+
+
+# --- outcome frequencies against the semantics (both engines) -------------------
+
+# Parent of the frequency tests: 3 / 4 / 5 pairwise different SCALAR_SUM_OPs
+# (MEMORY: in1 and in2 among 4 scalars, out among s1..s3). New instructions are
+# MATRIX_CONST_SET_OPs with random constants: never equal to an old one.
+_SIZES = (3, 4, 5)
+_NEW_OP = ((code("MATRIX_CONST_SET_OP"),),) * 3
+# ALTER_PARAM on a SCALAR_SUM_OP: in1, in2 or out (1/3 each) re-drawn, the same
+# value again with probability 1/4, 1/4 and 1/3.
+_ALTER_UNCHANGED = (1 / 4 + 1 / 4 + 1 / 3) / 3
+
+
+def _expected_outcomes(type_name: str) -> dict[tuple[str, ...], float]:
+    """P(per-component outcome) of one mutation of ``type_name`` on the parent:
+    '=' unchanged, '+' / '-' one instruction more / less, '~' changed in place.
+    The component is uniform among the three."""
+    def at(c: int, mark: str) -> tuple[str, ...]:
+        return tuple(mark if k == c else "=" for k in range(3))
+
+    same = ("=",) * 3
+    if type_name == "IDENTITY_MUTATION_TYPE":
+        return {same: 1.0}
+    if type_name == "RANDOMIZE_ALGORITHM_MUTATION_TYPE":
+        return {("~",) * 3: 1.0}
+    if type_name in ("RANDOMIZE_INSTRUCTION_MUTATION_TYPE",
+                     "RANDOMIZE_COMPONENT_FUNCTION_MUTATION_TYPE"):
+        return {at(c, "~"): 1 / 3 for c in range(3)}
+    if type_name == "INSERT_INSTRUCTION_MUTATION_TYPE":
+        return {at(c, "+"): 1 / 3 for c in range(3)}
+    if type_name == "REMOVE_INSTRUCTION_MUTATION_TYPE":
+        return {at(c, "-"): 1 / 3 for c in range(3)}
+    if type_name == "TRADE_INSTRUCTION_MUTATION_TYPE":
+        # Unchanged when the removed one (uniform of n + 1) is the new one.
+        out = {at(c, "~"): n / (n + 1) / 3 for c, n in enumerate(_SIZES)}
+        out[same] = sum(1 / (n + 1) for n in _SIZES) / 3
+        return out
+    assert type_name == "ALTER_PARAM_MUTATION_TYPE"
+    out = {at(c, "~"): (1 - _ALTER_UNCHANGED) / 3 for c in range(3)}
+    out[same] = _ALTER_UNCHANGED
+    return out
+
+
+def _outcome(parent: Algorithm, child: Algorithm) -> tuple[str, ...]:
+    marks = []
+    for a, b in zip(parent.components, child.components, strict=True):
+        if len(b) != len(a):
+            assert abs(len(b) - len(a)) == 1
+            marks.append("+" if len(b) > len(a) else "-")
+        else:
+            marks.append("=" if a == b else "~")
+    return tuple(marks)
+
+
+@pytest.mark.parametrize("type_name", MUTATION_TYPES)
+def test_outcome_frequencies_of_each_mutation_type(type_name, engine):
+    m = mutator(type_name, ops=_NEW_OP, engine=engine)
+    parent = Algorithm(*(distinct(n) for n in _SIZES))
+    rng = np.random.default_rng(21)
+    outcomes = [_outcome(parent, m.mutate(parent, rng)) for _ in range(6000)]
+    assert_distribution(outcomes, _expected_outcomes(type_name))
+
+
+def test_outcome_frequencies_of_the_whole_list_with_mutate_prob(engine):
+    """All eight types (uniform) with mutate_prob 0.8: the mixture."""
+    m = mutator(MUTATION_TYPES, ops=_NEW_OP, prob=0.8, engine=engine)
+    parent = Algorithm(*(distinct(n) for n in _SIZES))
+    expected: Counter = Counter({("=",) * 3: 0.2})
+    for t in MUTATION_TYPES:
+        for key, p in _expected_outcomes(t).items():
+            expected[key] += 0.8 * p / len(MUTATION_TYPES)
+    rng = np.random.default_rng(22)
+    children = [m.mutate(parent, rng) for _ in range(8000)]
+    assert_distribution([_outcome(parent, c) for c in children], dict(expected))
+    # Unmutated children are the parent itself; IDENTITY children are copies.
+    copies = sum(c is parent for c in children) / len(children)
+    assert abs(copies - 0.2) < 5 * math.sqrt(0.16 / len(children))
+
+
+# Which field ALTER_PARAM changes, per op class (MEMORY = 4 scalars, 3 vectors,
+# 2 matrices; outputs never s0 / v0: 3 scalar, 2 vector, 2 matrix outputs).
+# Addresses are re-drawn uniformly (possibly the same); a constant always changes.
+_ALTER_CASES = {
+    # v, v -> m: in1, in2 (3 vectors) or out (2 matrices), 1/3 each.
+    "VECTOR_OUTER_PRODUCT_OP": (dict(out=1, in1=1, in2=2),
+                                {"in1": 2 / 9, "in2": 2 / 9, "out": 1 / 6}),
+    # m -> v: in1 (2 matrices) or out (2 vector outputs), 1/2 each.
+    "MATRIX_ROW_NORM_OP": (dict(out=2, in1=1), {"in1": 1 / 4, "out": 1 / 4}),
+    # Data ops: out (1/2) or one constant (1/2, uniform among them).
+    "SCALAR_CONST_SET_OP": (dict(out=1, data=(0.5,)), {"out": 1 / 3, "d0": 1 / 2}),
+    "VECTOR_CONST_SET_OP": (dict(out=1, data=(0.3, 0.7)),
+                            {"out": 1 / 4, "d0": 1 / 4, "d1": 1 / 4}),
+    "MATRIX_CONST_SET_OP": (dict(out=1, data=(0.3, 0.6, -0.7)),
+                            {"out": 1 / 4, "d0": 1 / 6, "d1": 1 / 6, "d2": 1 / 6}),
+    "SCALAR_GAUSSIAN_SET_OP": (dict(out=1, data=(0.2, 0.4)),
+                               {"out": 1 / 3, "d0": 1 / 4, "d1": 1 / 4}),
+}
+
+
+@pytest.mark.parametrize("name", list(_ALTER_CASES))
+def test_alter_param_field_frequencies(name, engine):
+    fields, probs = _ALTER_CASES[name]
+    i = ins(name, **fields)
+    m = mutator("ALTER_PARAM_MUTATION_TYPE", ops=(ALL_OPS, (), ()), engine=engine)
+    parent = Algorithm((i,), (), ())
+    rng = np.random.default_rng(23)
+    outcomes = []
+    for _ in range(5000):
+        changed = changed_fields(i, m.mutate(parent, rng).setup[0])
+        assert len(changed) <= 1, changed
+        outcomes.append(next(iter(changed)) if changed else None)
+    expected = dict(probs)
+    expected[None] = 1 - sum(probs.values())
+    assert_distribution(outcomes, expected)
+
+
+def test_random_instruction_fields_are_uniform(engine):
+    """New instructions: op uniform over the component's list, then each
+    address uniform over its kind (outputs from s1 / v1; matrices from m0)."""
+    ops = (code("SCALAR_VECTOR_PRODUCT_OP"), code("MATRIX_VECTOR_PRODUCT_OP"))
+    m = mutator("RANDOMIZE_INSTRUCTION_MUTATION_TYPE", ops=((), ops, ()),
+                memory_sizes=(3, 4, 2), engine=engine)
+    parent = Algorithm((), (Instruction(0),), ())
+    rng = np.random.default_rng(24)
+    children = [m.mutate(parent, rng).predict[0] for _ in range(6000)]
+    assert_distribution([i.op for i in children], {op: 1 / 2 for op in ops})
+    svp = [i for i in children if i.op == ops[0]]  # s, v -> v
+    assert_distribution([i.in1 for i in svp], {a: 1 / 3 for a in range(3)})
+    assert_distribution([i.in2 for i in svp], {a: 1 / 4 for a in range(4)})
+    assert_distribution([i.out for i in svp], {a: 1 / 3 for a in (1, 2, 3)})
+    mvp = [i for i in children if i.op == ops[1]]  # m, v -> v
+    assert_distribution([i.in1 for i in mvp], {a: 1 / 2 for a in range(2)})
+    assert_distribution([i.out for i in mvp], {a: 1 / 3 for a in (1, 2, 3)})
+
+
+def test_insert_and_remove_positions_are_uniform(engine):
+    parent = Algorithm((), distinct(4), ())
+    rng = np.random.default_rng(25)
+    insert = mutator("INSERT_INSTRUCTION_MUTATION_TYPE",
+                     ops=((), (code("MATRIX_CONST_SET_OP"),), ()), engine=engine)
+    where = [next(k for k, i in enumerate(insert.mutate(parent, rng).predict)
+                  if i.op == code("MATRIX_CONST_SET_OP")) for _ in range(5000)]
+    assert_distribution(where, {k: 1 / 5 for k in range(5)})
+    remove = mutator("REMOVE_INSTRUCTION_MUTATION_TYPE", ops=((), ALL_OPS, ()),
+                     engine=engine)
+    children = [remove.mutate(parent, rng).predict for _ in range(5000)]
+    gone = [next(k for k, i in enumerate(parent.predict) if i not in child)
+            for child in children]
+    assert_distribution(gone, {k: 1 / 4 for k in range(4)})
+
+
+def test_packed_ask_never_modifies_the_population(parent):
+    m = PackedMutator(MUTATION_TYPES, 0.9, (ALL_OPS, ALL_OPS, ALL_OPS),
+                      memory_sizes=MEMORY)
+    engine, pop = m.engine(parent)
+    before = (pop.code.copy(), pop.data.copy(), pop.sizes.copy(), pop.fitness.copy())
+    kids = engine.ask(pop, np.random.default_rng(3), 500)
+    assert kids.mutated.sum() > 400
+    for a, b in zip(before, (pop.code, pop.data, pop.sizes, pop.fitness), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert pop.algorithm(0) == parent
 
 
 # --- config and validation -------------------------------------------------------
@@ -609,8 +807,14 @@ def test_from_config_on_the_demo():
     assert m.ops == cfg.op_codes()
     assert m.memory_sizes == (4, 3, 1)
     assert m.size_min == (0, 0, 0) and m.size_max == (0, 0, 0)
+
+
+def test_demo_mutations_keep_sizes_and_copy_at_rate_one_minus_mutate_prob(engine):
+    cfg = load_config(DEMO)
+    m = (Mutator.from_config(cfg) if engine == "object"
+         else PackedMutator.from_config(cfg))
     rng = np.random.default_rng(0)
-    parent = random_algorithm((10, 2, 8), cfg.op_codes(), m.memory_sizes, rng)
+    parent = random_algorithm((10, 2, 8), cfg.op_codes(), cfg.memory.sizes, rng)
     children = [m.mutate(parent, rng) for _ in range(1000)]
     assert 0.07 < sum(c is parent for c in children) / 1000 < 0.13  # 1 - mutate_prob
     assert all(sizes(c) == (10, 2, 8) for c in children)  # these types keep sizes

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import make
 from naive import NAIVE_SIGNATURES, RANDOM_OPS, NaiveMemory, float_to_index, naive_op
 
 from automl_zero.executor.executor import MemorySpec, TaskBatch, execute
@@ -25,7 +26,6 @@ from automl_zero.tasks.task import Task
 S_N, V_N, M_N = 6, 6, 3  # memory used by the op tests
 MEMORY = MemorySpec(S_N, V_N, M_N)
 NUM_TRIALS = 40  # random memories / address choices per op
-make = Instruction.make
 KIND_LETTER = {Kind.NONE: None, Kind.SCALAR: "s", Kind.VECTOR: "v", Kind.MATRIX: "m"}
 # Ops whose result is a sum over several products / squares: compared with a
 # relative tolerance so that a (legitimate) change of summation order in the

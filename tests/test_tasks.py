@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from automl_zero.errors import ConfigError, DataError
-from automl_zero.tasks.task import (
+from automl_zero.tasks import (
     DEFAULT_DATA_SEEDS,
     DEFAULT_PARAM_SEEDS,
     TASK_TYPES,
@@ -835,3 +835,84 @@ def test_from_arrays_errors(args, kwargs, error, message):
 def test_task_pickles():
     task = make_tasks([_spec(num_train_epochs=2)])[0]
     _assert_same_task(task, pickle.loads(pickle.dumps(task)))
+
+
+# --------------------------------------------------------------------------
+# Module layout: task (Task), spec (TaskSpec), generate (creators); public
+# names from automl_zero.tasks; no import cycles whichever module comes first.
+
+
+@pytest.mark.parametrize("first", ["automl_zero.tasks.task", "automl_zero.tasks.spec",
+                                   "automl_zero.tasks.generate", "automl_zero.tasks",
+                                   "automl_zero.config"])
+def test_task_modules_import_in_any_order(first):
+    import subprocess
+    import sys
+
+    code = (f"import {first}\n"
+            "from automl_zero.tasks import TaskSpec, Task, make_tasks, EvalType\n"
+            "from automl_zero.tasks.task import TaskSpec as Old, make_tasks as old\n"
+            "assert Old is TaskSpec and old is make_tasks\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_public_names_live_in_their_modules():
+    import automl_zero.tasks as tasks
+    from automl_zero.tasks import generate, spec, task
+
+    assert tasks.Task is task.Task and tasks.EvalType is task.EvalType
+    assert tasks.TaskSpec is spec.TaskSpec and tasks.task_seeds is spec.task_seeds
+    assert tasks.make_tasks is generate.make_tasks
+    with pytest.raises(AttributeError):
+        task.no_such_name  # noqa: B018
+
+
+def test_features_size_is_bounded_by_the_executor():
+    from automl_zero.tasks import MAX_FEATURES_SIZE
+
+    assert MAX_FEATURES_SIZE == 1000  # numba's limit on the size tuple's length
+    _spec(features_size=MAX_FEATURES_SIZE)
+    with pytest.raises(ConfigError, match=r"TaskSpec\.features_size: 1001 is more than "
+                                          r"the executor supports: at most 1000"):
+        _spec(features_size=MAX_FEATURES_SIZE + 1)
+    with pytest.raises(ConfigError, match="at most 1000"):
+        TaskSpec.from_dict({"task_type": LINEAR, "features_size": 10**30,
+                            "num_train_examples": 1, "num_valid_examples": 1}, "t")
+    x = np.zeros((2, MAX_FEATURES_SIZE + 1))
+    with pytest.raises(DataError, match="at most 1000 features"):
+        Task.from_arrays(x, np.zeros(2), x, np.zeros(2))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"num_tasks": 10**12}, "1000000000000 task(s) of 20 train examples"),
+    ({"num_train_examples": 10**15}, "of 1000000000000000 train examples"),
+    ({"num_train_epochs": 10**15}, "x 1000000000000000 epoch(s)"),
+    ({"num_valid_examples": 10**15}, "+ 1000000000000000 valid examples"),
+])
+def test_specs_whose_tasks_cannot_fit_are_refused(changes, message):
+    with pytest.raises(ConfigError) as err:
+        _spec(**changes)
+    text = str(err.value)
+    assert text.startswith("TaskSpec: ") and message in text
+    assert "would need" in text and "of memory, more than the" in text
+    spec = _spec(num_tasks=3, num_train_epochs=2)
+    # 3 tasks x (30 examples x 5 values + 2 x 20 epoch indices + 50 packed rows x 5)
+    assert spec.data_bytes() == 3 * (8 * 30 * 5 + 4 * 40 + 8 * 50 * 5)
+
+
+def test_paths_with_nul_characters_are_refused():
+    with pytest.raises(ConfigError, match="cannot contain NUL"):
+        TaskSpec.from_dict({"task_type": PROJECTED, "features_size": 4,
+                            "num_train_examples": 1, "num_valid_examples": 1,
+                            "dataset_name": "npz", "path": "a\x00b"}, "t")
+
+
+def test_unknown_task_keys_are_excerpted_and_suggested():
+    base = {"task_type": LINEAR, "features_size": 4, "num_train_examples": 1,
+            "num_valid_examples": 1}
+    with pytest.raises(ConfigError, match=r"t\.num_taks: unknown key \(did you mean "
+                                          r"'num_tasks'\?\)"):
+        TaskSpec.from_dict({**base, "num_taks": 3}, "t")
+    with pytest.raises(ConfigError) as err:
+        TaskSpec.from_dict({**base, "k" * 10**5: 3}, "t")
+    assert str(err.value).startswith("t: unknown key 'kkk") and len(str(err.value)) < 600

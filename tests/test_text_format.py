@@ -530,3 +530,119 @@ def test_unused_fields_are_zero():
     ins = parse_instruction("v3 = uniform(0.5, 1.5)")
     assert (ins.in1, ins.in2, ins.out, ins.data[2]) == (0, 0, 3, 0.0)
     assert all(op.in1 == Kind.NONE for op in OPS if constant_slots(op))
+
+
+# --------------------------------------------------------------------------
+# Hostile input: every problem is a ProgramParseError naming the line, with a
+# bounded excerpt of the text.
+
+
+def _parse_error(text: str, **kw) -> str:
+    with pytest.raises(ProgramParseError) as info:
+        parse_algorithm(text, **kw)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("3.5 = s1 + s2", "the number '3.5' stands where the output address goes"),
+    ("3 = s1 + s2", "the number '3' stands where the output address goes"),
+    ("-1e3 = dot(v1, v2)", "stands where the output address goes; an instruction writes "
+                           "to an address, e.g. 'sK = dot(v1, v2)' with K a scalar"),
+    ("s1 = 2.0 + s2", "literal constants are not operands ('2.0' here)"),
+])
+def test_number_in_an_address_position(line, message):
+    message_got = _parse_error(f"def Setup():\n  {line}\n")
+    assert message_got.startswith("line 2: ")
+    assert message in message_got
+
+
+@pytest.mark.parametrize("address", ["s999999999999999999999", "s" + "9" * 5000,
+                                     "s65536", "s0000000000000000000065536"])
+def test_absurdly_long_addresses(address):
+    for line in (f"{address} = s1 + s2", f"s1 = {address} + s2"):
+        message = _parse_error(f"def Setup():\n  {line}\n")
+        assert message.startswith("line 2: ") and "is out of range (0..65535)" in message
+        assert len(message) < 250
+    # leading zeros are harmless
+    assert parse_instruction("s0000000000000000000000003 = s1 + s2").out == 3
+
+
+def test_absurd_integer_element_indices():
+    for index in ("9" * 30, "9" * 5000):
+        assert "out of range" in _parse_error(f"def Setup():\n  v2[{index}] = 1.0\n")
+        assert "out of range for feature size 4" in _parse_error(
+            f"def Setup():\n  v2[{index}] = 1.0\n", feature_size=4)
+
+
+def test_a_one_megabyte_line_is_quoted_in_a_bounded_excerpt():
+    for junk in ("x" * 2**20, "s1 + " * 200_000, "(" * 2**20, "s3" * 2**19):
+        message = _parse_error(f"def Setup():\n  s1 = s2 + {junk}\n")
+        assert message.startswith("line 2: ")
+        quoted = re.findall(r"'[^']*'?", message)
+        assert quoted and all(len(q) <= 80 for q in quoted), message
+        assert "…" in message and len(message) < 400
+
+
+@pytest.mark.parametrize(("char", "name"), [
+    ("\u0663", "U+0663 ARABIC-INDIC DIGIT THREE"),
+    ("\uff13", "U+FF13 FULLWIDTH DIGIT THREE"),
+    ("\u00b2", "U+00B2 SUPERSCRIPT TWO"),
+    ("\u0b69", "U+0B69 ORIYA DIGIT THREE"),
+])
+def test_non_ascii_digits_are_refused(char, name):
+    # int() and regex \d would read these as digits: s٣ would silently be s3.
+    for line in (f"s{char} = s1 + s2", f"s3 = s1 + s{char}", f"s2 = {char}.5",
+                 f"v2[{char}] = 1.0"):
+        message = _parse_error(f"def Setup():\n  {line}\n")
+        assert message.startswith(f"line 2: non-ASCII character {name} at column ")
+        assert "digits must be ASCII 0-9" in message
+    with pytest.raises(ProgramParseError, match="non-ASCII character"):
+        parse_instruction(f"s{char} = s1 + s2")
+
+
+def test_non_ascii_outside_comments_is_refused_but_comments_may_hold_it():
+    assert "U+2003 EM SPACE at column 1" in _parse_error("def Setup():\n\u2003s2 = 0.5\n")
+    assert "U+00A0 NO-BREAK SPACE" in _parse_error("def Setup():\n  s2 =\u00a00.5\n")
+    assert "U+2028 LINE SEPARATOR" in _parse_error("def Setup():\u2028  s2 = 0.5\n")
+    assert "U+017F LATIN SMALL LETTER LONG S" in _parse_error("def \u017fetup():\n")
+    alg = parse_algorithm("def Setup():  # café ٣ \u2028 ok\n  s2 = 0.5  # naïve\n")
+    assert alg.setup == (I("SCALAR_CONST_SET_OP", 2, data=(0.5,)),)
+
+
+@pytest.mark.parametrize("text, line", [
+    ("def Setup():\n  s2 = 0.5\x00\n", 2),
+    ("\x00def Setup():\n", 1),
+    ("def Setup():\n  s2 = 0.5\x1b[31m\n", 2),
+    ("def Setup():\n  s2 = 0.5\x7f\n", 2),
+    ("def Setup():\n  s2 = 0.5 \ud800\n", 2),
+])
+def test_nul_and_control_characters(text, line):
+    message = _parse_error(text)
+    assert message.startswith(f"line {line}: ")
+    assert "control character U+" in message or "invalid character U+D800" in message
+
+
+def test_line_numbers_count_only_real_line_breaks():
+    # \x0c, \x1c and \x85 are line breaks for str.splitlines(), not for editors.
+    assert _parse_error("def Setup():\x0c\n  s2 = s1\n").startswith("line 1: control")
+    assert _parse_error("def Setup():\r\n\r\n  s2 = s1\r\n").startswith("line 3: ")
+    assert _parse_error("def Setup():\r\r  s2 = s1\r").startswith("line 3: ")
+
+
+def test_byte_order_mark_and_empty_text():
+    assert parse_algorithm("\ufeffdef Setup():\n  s2 = 0.5\n").setup[0].data[0] == 0.5
+    assert parse_algorithm("") == Algorithm()  # load_algorithm refuses empty files
+    assert parse_algorithm("# only a comment\n\n") == Algorithm()
+
+
+def test_long_headers_and_function_names_are_excerpted():
+    message = _parse_error("def " + "S" * 100_000 + "():\n")
+    assert message.startswith("line 1: unknown component function 'def SSS")
+    assert len(message) < 200
+    message = _parse_error("def Setup():\n  s1 = " + "f" * 100_000 + "(s2)\n")
+    assert "unknown function 'fff" in message and len(message) < 700
+
+
+def test_parse_refuses_non_text():
+    with pytest.raises(TypeError, match="must be a str"):
+        parse_algorithm(b"def Setup():\n")  # type: ignore[arg-type]

@@ -10,8 +10,21 @@ against); random numbers come from numba's generator, seeded per batch.
 
 import numba as nb
 import numpy as np
+from numba.core.dispatcher import Dispatcher
 
-# Mutation type codes (the original's MutationType enum values).
+from automl_zero.language import instruction
+from automl_zero.language.algorithm import COMPONENT_FUNCTIONS
+from automl_zero.language.ops import OP_BY_NAME, DataKind, Kind
+from automl_zero.language.randomizer import FIRST_OUT_ADDRESS
+
+# The integer codes below are derived from the op table and the reserved
+# addresses (numba freezes these globals into the compiled code as constants;
+# see _refresh_stale_cache for the on-disk cache). The mutation type codes
+# cannot be imported here (config imports the engine): they are the positions
+# in config.MUTATION_TYPES, which tests/test_packed_evolution.py pins.
+
+# Mutation type codes (the original's MutationType enum values = positions in
+# config.MUTATION_TYPES, as PackedEvolution encodes allowed_mutation_types).
 ALTER_PARAM = 0
 RANDOMIZE_INSTRUCTION = 1
 RANDOMIZE_COMPONENT_FUNCTION = 2
@@ -21,12 +34,62 @@ REMOVE_INSTRUCTION = 5
 TRADE_INSTRUCTION = 6
 RANDOMIZE_ALGORITHM = 7
 
-# DataKind values (ops.DataKind).
-_ACTIVATION = 1
-_VECTOR_INDEX_VALUE = 2
-_MATRIX_INDEX_VALUE = 3
-_UNIFORM = 4
-_GAUSSIAN = 5
+# Address kinds (ops.Kind): the values of the in1/in2/out kind tables. Memory
+# sizes ``mem`` are (scalar, vector, matrix): kind k has mem[k - _SCALAR].
+_NO_KIND = int(Kind.NONE)
+_SCALAR = int(Kind.SCALAR)
+_VECTOR = int(Kind.VECTOR)
+_MATRIX = int(Kind.MATRIX)
+assert (_VECTOR, _MATRIX) == (_SCALAR + 1, _SCALAR + 2), "mem is indexed by kind"
+
+# What an instruction's constants mean (ops.DataKind): the data kind table.
+_NO_DATA = int(DataKind.NONE)
+_ACTIVATION = int(DataKind.ACTIVATION)
+_VECTOR_INDEX_VALUE = int(DataKind.VECTOR_INDEX_VALUE)
+_MATRIX_INDEX_VALUE = int(DataKind.MATRIX_INDEX_VALUE)
+_UNIFORM = int(DataKind.UNIFORM)
+_GAUSSIAN = int(DataKind.GAUSSIAN)
+
+_NO_OP = OP_BY_NAME["NO_OP"].code
+
+# First address a random output may use: outputs never write s0 / v0.
+_FIRST_OUT_SCALAR = FIRST_OUT_ADDRESS[Kind.SCALAR]
+_FIRST_OUT_VECTOR = FIRST_OUT_ADDRESS[Kind.VECTOR]
+_FIRST_OUT_MATRIX = FIRST_OUT_ADDRESS[Kind.MATRIX]
+
+# Component functions, in packed order (setup, predict, learn).
+_SETUP = COMPONENT_FUNCTIONS.index("setup")
+_PREDICT = COMPONENT_FUNCTIONS.index("predict")
+_FEATURES = instruction.FEATURES_VECTOR_ADDRESS  # v0
+
+# Dead-code removal: an address set is one int64, ADDRESS_BITS bits per kind
+# (scalar k -> bit k, vector k -> ADDRESS_BITS + k, matrix k -> 2 ADDRESS_BITS + k),
+# so programs over at most ADDRESS_BITS addresses of each kind.
+ADDRESS_BITS = 21
+
+
+def _bit_of(kind: Kind, address: int) -> int:
+    return 1 << ((int(kind) - _SCALAR) * ADDRESS_BITS + address)
+
+
+# s1: read after every Predict.
+_S1_BIT = _bit_of(Kind.SCALAR, instruction.PREDICTIONS_SCALAR_ADDRESS)
+# s0 and v0: written by the executor before every Predict and Learn, so never
+# live across them.
+_IO_BITS = (_bit_of(Kind.SCALAR, instruction.LABELS_SCALAR_ADDRESS)
+            | _bit_of(Kind.VECTOR, instruction.FEATURES_VECTOR_ADDRESS))
+
+# Every integer global the kernels read, as the compiled code must see it.
+_CONSTANT_NAMES = (
+    "ALTER_PARAM", "RANDOMIZE_INSTRUCTION", "RANDOMIZE_COMPONENT_FUNCTION", "IDENTITY",
+    "INSERT_INSTRUCTION", "REMOVE_INSTRUCTION", "TRADE_INSTRUCTION",
+    "RANDOMIZE_ALGORITHM", "_NO_KIND", "_SCALAR", "_VECTOR", "_MATRIX", "_NO_DATA",
+    "_ACTIVATION", "_VECTOR_INDEX_VALUE", "_MATRIX_INDEX_VALUE", "_UNIFORM",
+    "_GAUSSIAN", "_NO_OP", "_FIRST_OUT_SCALAR", "_FIRST_OUT_VECTOR",
+    "_FIRST_OUT_MATRIX", "_SETUP", "_PREDICT", "_FEATURES", "ADDRESS_BITS", "_S1_BIT",
+    "_IO_BITS",
+)
+_CONSTANTS = tuple(int(globals()[name]) for name in _CONSTANT_NAMES)
 
 
 @nb.njit(cache=True)
@@ -47,9 +110,16 @@ def _log_scale(x, flip):
 
 @nb.njit(cache=True)
 def _address(kind, mem, output):
-    """A uniform address of ``kind`` (1..3); outputs never s0 / v0."""
-    low = 1 if output and kind != 3 else 0
-    return low + np.random.randint(mem[kind - 1] - low)
+    """A uniform address of ``kind``; outputs never s0 / v0."""
+    low = 0
+    if output:
+        if kind == _SCALAR:
+            low = _FIRST_OUT_SCALAR
+        elif kind == _VECTOR:
+            low = _FIRST_OUT_VECTOR
+        else:
+            low = _FIRST_OUT_MATRIX
+    return low + np.random.randint(mem[kind - _SCALAR] - low)
 
 
 @nb.njit(cache=True)
@@ -82,12 +152,12 @@ def _random_instruction(op, code_row, data_row, mem, in1_kind, in2_kind, out_kin
     data_row[0] = 0.0
     data_row[1] = 0.0
     data_row[2] = 0.0
-    if data_kind[op] != 0:
+    if data_kind[op] != _NO_DATA:
         code_row[3] = _address(out_kind[op], mem, True)
         _random_data(data_kind[op], data_row)
-    elif out_kind[op] != 0:
+    elif out_kind[op] != _NO_KIND:
         code_row[1] = _address(in1_kind[op], mem, False)
-        if in2_kind[op] != 0:
+        if in2_kind[op] != _NO_KIND:
             code_row[2] = _address(in2_kind[op], mem, False)
         code_row[3] = _address(out_kind[op], mem, True)
 
@@ -102,9 +172,9 @@ def _random_op(c, ops_flat, ops_start):
 def _alter_param(code_row, data_row, mem, in1_kind, in2_kind, out_kind, data_kind):
     """The original's Instruction::AlterParam."""
     op = code_row[0]
-    if op == 0:
+    if op == _NO_OP:
         return
-    if data_kind[op] != 0:
+    if data_kind[op] != _NO_DATA:
         if np.random.randint(2) == 0:
             code_row[3] = _address(out_kind[op], mem, True)
             return
@@ -139,7 +209,7 @@ def _alter_param(code_row, data_row, mem, in1_kind, in2_kind, out_kind, data_kin
             data_row[0] = lo
             data_row[1] = hi
         return
-    if in2_kind[op] == 0:
+    if in2_kind[op] == _NO_KIND:
         if np.random.randint(2) == 0:
             code_row[1] = _address(in1_kind[op], mem, False)
         else:
@@ -292,7 +362,7 @@ def compact(code, data, sizes, rows, offsets, is_random, out_kind):
             o = offsets[c]
             for i in range(sizes[b, c]):
                 op = code[b, o + i, 0]
-                if op == 0:
+                if op == _NO_OP:
                     continue
                 for q in range(4):
                     out_code[n, q] = code[b, o + i, q]
@@ -300,7 +370,8 @@ def compact(code, data, sizes, rows, offsets, is_random, out_kind):
                     out_data[n, q] = data[b, o + i, q]
                 if is_random[op]:
                     has_random[j] = True
-                if c == 1 and out_kind[op] == 2 and code[b, o + i, 3] == 0:
+                if (c == _PREDICT and out_kind[op] == _VECTOR
+                        and code[b, o + i, 3] == _FEATURES):
                     starts[j, 4] = 1  # Predict writes v0
                 n += 1
             starts[j, c + 1] = n
@@ -315,20 +386,16 @@ def compute_costs(code, sizes, offsets, cost):
         for c in range(3):
             o = offsets[c]
             for i in range(sizes[b, c]):
-                out[b, min(c, 1)] += cost[code[b, o + i, 0]]
+                out[b, 0 if c == _SETUP else 1] += cost[code[b, o + i, 0]]
     return out
-
-
-_S1_BIT = 1 << 1  # s1
-_IO_BITS = 1 | (1 << 21)  # s0 and v0
 
 
 @nb.njit(cache=True)
 def _bit(kind, address):
-    """Address set bit: scalar k -> bit k, vector k -> 21 + k, matrix k -> 42 + k."""
-    if kind == 0:
+    """Address set bit of (kind, address), as ``_bit_of``; 0 for no address."""
+    if kind == _NO_KIND:
         return 0
-    return 1 << ((kind - 1) * 21 + address)
+    return 1 << ((kind - _SCALAR) * ADDRESS_BITS + address)
 
 
 @nb.njit(cache=True)
@@ -351,8 +418,8 @@ def _backward(code, lo, hi, live, keep, in1_kind, in2_kind, out_kind, partial):
 @nb.njit(cache=True)
 def remove_dead_code(code, data, starts, in1_kind, in2_kind, out_kind, partial):
     """The compacted programs without instructions that cannot affect any
-    prediction (the liveness of ``effective.py``; memory of at most 21
-    addresses per kind). Same layout as the input."""
+    prediction (the liveness of ``effective.py``; memory of at most
+    ``ADDRESS_BITS`` addresses per kind). Same layout as the input."""
     keep = np.zeros(code.shape[0], dtype=np.bool_)
     for j in range(starts.shape[0]):
         s0, s1, s2, s3 = starts[j, 0], starts[j, 1], starts[j, 2], starts[j, 3]
@@ -386,3 +453,22 @@ def remove_dead_code(code, data, starts, in1_kind, in2_kind, out_kind, partial):
                     n += 1
             out_starts[j, c + 1] = n
     return out_code[:n], out_data[:n], out_starts
+
+
+@nb.njit(cache=True)
+def _compiled_constants():
+    """The integer globals as frozen into the compiled code."""
+    return _CONSTANTS
+
+
+def _refresh_stale_cache() -> None:
+    """numba's on-disk cache is keyed on this file's source, not on the values
+    of the globals frozen into the compiled code: after a change of the op
+    table or the reserved addresses, cached kernels would keep the old codes. Compare and, if stale, drop every kernel's cache."""
+    if _compiled_constants() != _CONSTANTS:
+        for fn in list(globals().values()):
+            if isinstance(fn, Dispatcher):
+                fn.recompile()  # flushes the cache; compiles on the next call
+
+
+_refresh_stale_cache()

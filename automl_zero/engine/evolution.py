@@ -1,4 +1,4 @@
-"""Regularized evolution as an explicit state with ask/tell steps (SPEC §8.2).
+"""Regularized evolution as an explicit state with ask/tell steps (docs/semantics.md §8.1).
 
 The population is a ring of P slots; the slot after the newest holds the
 oldest individual, which the next child replaces (ageing). ``ask`` draws

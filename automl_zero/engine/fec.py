@@ -1,4 +1,4 @@
-"""Functional equivalence checking (FEC): a fitness cache keyed by behaviour (SPEC §7).
+"""Functional equivalence checking (FEC): a fitness cache keyed by behaviour (docs/semantics.md §7).
 
 Before the full evaluation, each algorithm runs a short *fingerprint run* on every
 task (the config's ``fec.num_train_examples`` training steps of epoch 0, then
@@ -52,6 +52,14 @@ from typing import Any
 
 import numba as nb
 import numpy as np
+
+from automl_zero.engine.state import (
+    StateError,
+    check_float,
+    check_int,
+    check_list,
+    require,
+)
 
 __all__ = ["FECCache", "fingerprints", "FINGERPRINT_SIZE"]
 
@@ -173,21 +181,12 @@ def fingerprints(train_errors: np.ndarray, valid_errors: np.ndarray,
                                                        FINGERPRINT_SIZE)]
 
 
-def _frozen(value: Any) -> float | np.ndarray:
-    """A cache value: a float, or a read-only float64 copy of an array."""
-    if isinstance(value, np.ndarray):
-        arr = np.array(value, dtype=np.float64)
-        arr.setflags(write=False)
-        return arr
-    return float(value)
-
-
 class FECCache:
-    """LRU map fingerprint -> fitness with the original's hit counting (SPEC §7.1
+    """LRU map fingerprint -> fitness with the original's hit counting (docs/semantics.md §7
     item 5): an entry's count starts at 1; on a hit count += 1 and, if
     ``forget_every`` and count >= forget_every, the entry is erased (that hit still
     returns the cached value); inserting beyond ``cache_size`` evicts the least
-    recently used entries. Values are floats or (read-only) per-task arrays.
+    recently used entries. Values are fitnesses (floats).
     """
 
     def __init__(self, cache_size: int = 100000, forget_every: int = 100) -> None:
@@ -202,7 +201,7 @@ class FECCache:
         self.hits = 0
         self.misses = 0
 
-    def find(self, key: Hashable) -> float | np.ndarray | None:
+    def find(self, key: Hashable) -> float | None:
         """The cached value (moved to most recently used), or None on a miss."""
         entry = self._entries.get(key)
         if entry is None:
@@ -216,10 +215,10 @@ class FECCache:
             self._entries.move_to_end(key)
         return entry[0]
 
-    def insert(self, key: Hashable, value: float | np.ndarray) -> None:
+    def insert(self, key: Hashable, value: float) -> None:
         """Insert (or replace, with count 1) as most recently used; evict LRU."""
         entries = self._entries
-        entries[key] = [_frozen(value), 1]
+        entries[key] = [float(value), 1]
         entries.move_to_end(key)
         while len(entries) > self.cache_size:
             entries.popitem(last=False)
@@ -250,28 +249,40 @@ class FECCache:
         return entry[1] if entry is not None else 0
 
     def to_state(self) -> dict:
-        """A JSON-serialisable snapshot: keys (bytes) as hex strings, array values as
-        lists of floats, float values as floats, entries least recently used first
-        with their counts."""
+        """A JSON-serialisable snapshot: keys (bytes) as hex strings, values,
+        entries least recently used first with their counts."""
         entries = []
         for key, (value, count) in self._entries.items():
             if not isinstance(key, bytes):
                 raise TypeError(f"to_state needs bytes keys, got {type(key).__name__}")
-            stored = value.tolist() if isinstance(value, np.ndarray) else value
-            entries.append([key.hex(), stored, count])
+            entries.append([key.hex(), value, count])
         return {"cache_size": self.cache_size, "forget_every": self.forget_every,
                 "hits": self.hits, "misses": self.misses, "entries": entries}
 
     @classmethod
-    def from_state(cls, state: dict) -> FECCache:
-        """The cache ``to_state`` described, with the same order and counts."""
-        cache = cls(state["cache_size"], state["forget_every"])
-        cache.hits = int(state["hits"])
-        cache.misses = int(state["misses"])
-        for key_hex, stored, count in state["entries"]:
-            value = (np.array(stored, dtype=np.float64) if isinstance(stored, list)
-                     else float(stored))
-            cache._entries[bytes.fromhex(key_hex)] = [_frozen(value), int(count)]
-        while len(cache._entries) > cache.cache_size:
-            cache._entries.popitem(last=False)
+    def from_state(cls, state: Any, key_size: int = FINGERPRINT_SIZE,
+                   where: str = "fec") -> FECCache:
+        """The cache ``to_state`` described, with the same order and counts.
+        Every field is validated (``StateError`` names the key)."""
+        require(state, dict, where)
+        cache_size = check_int(state.get("cache_size"), f"{where}.cache_size", 1)
+        forget_every = check_int(state.get("forget_every"), f"{where}.forget_every")
+        if forget_every == 1:
+            raise StateError(f"{where}.forget_every: must be 0 (off) or > 1")
+        cache = cls(cache_size, forget_every)
+        cache.hits = check_int(state.get("hits"), f"{where}.hits")
+        cache.misses = check_int(state.get("misses"), f"{where}.misses")
+        entries = check_list(state.get("entries"), f"{where}.entries",
+                             max_length=cache_size)
+        for k, entry in enumerate(entries):
+            w = f"{where}.entries[{k}]"
+            key_hex, stored, count = check_list(entry, w, 3)
+            try:
+                key = bytes.fromhex(require(key_hex, str, f"{w}[0]"))
+            except ValueError:
+                raise StateError(f"{w}[0]: not a hex string") from None
+            if len(key) != key_size:
+                raise StateError(f"{w}[0]: a key has {key_size} bytes, got {len(key)}")
+            value = check_float(stored, f"{w}[1]", 0.0, 1.0)
+            cache._entries[key] = [value, check_int(count, f"{w}[2]", 1)]
         return cache

@@ -1,4 +1,4 @@
-"""The Mutator: makes a child algorithm from a parent (SPEC §8.3, §8.4).
+"""The Mutator: makes a child algorithm from a parent (docs/semantics.md §8.6, §8.9).
 
 The original's ``Mutator`` and ``Instruction::AlterParam`` /
 ``SetOpAndRandomizeParams``, driven by the op table (no per-op switch).
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from automl_zero.config import MUTATION_TYPES
+from automl_zero.engine.settings import MUTATION_TYPES
 from automl_zero.language.algorithm import COMPONENT_FUNCTIONS, Algorithm
 from automl_zero.language.instruction import Instruction, canonical, float32
 from automl_zero.language.ops import NUM_OPS, OPS, DataKind, Kind
@@ -56,7 +56,7 @@ MUTATIONS: dict[str, str] = {
 }
 assert tuple(MUTATIONS) == MUTATION_TYPES, "MUTATIONS must follow config.MUTATION_TYPES"
 
-# The paper's scheme (SPEC §8.3, §14 row 5) as a weighted list: P(insert) = 1/9,
+# The paper's scheme (docs/semantics.md §8.6) as a weighted list: P(insert) = 1/9,
 # P(remove) = 2/9, P(randomize a component function) = P(alter a param) = 3/9.
 PAPER_MUTATION_TYPES: tuple[str, ...] = (
     ("INSERT_INSTRUCTION_MUTATION_TYPE",)
@@ -65,7 +65,7 @@ PAPER_MUTATION_TYPES: tuple[str, ...] = (
     + ("ALTER_PARAM_MUTATION_TYPE",) * 3
 )
 
-# How AlterData perturbs a real constant x (SPEC §8.4, §14 row 6):
+# How AlterData perturbs a real constant x (docs/semantics.md §8.9):
 # "log_normal" (the code): x * LogNormal(0, 1), or -x with probability 0.1;
 # "paper": x * U[0.5, 2.0], then -x with probability 0.1.
 # The Gaussian stdev is never sign-flipped in either.
@@ -86,7 +86,7 @@ _MATRIX_INDEX_VALUE = int(DataKind.MATRIX_INDEX_VALUE)
 _GAUSSIAN = int(DataKind.GAUSSIAN)
 _UNIFORM = int(DataKind.UNIFORM)
 
-# Op classes of the parameter logic (SPEC §8.4).
+# Op classes of the parameter logic (docs/semantics.md §8.9).
 _NOOP, _DATA, _ONE_INPUT, _TWO_INPUTS = 0, 1, 2, 3
 
 Uniform = Callable[[], float]  # returns the next uniform double in [0, 1)
@@ -316,7 +316,7 @@ class _Randomizer:
 
 
 def _random_data(data_kind: int, u: Uniform) -> tuple[float, float, float]:
-    """RandomizeData (SPEC §8.4); float32 fields are drawn exactly in float32."""
+    """RandomizeData (docs/semantics.md §8.9); float32 fields are drawn exactly in float32."""
     if data_kind == _ACTIVATION:
         return (2.0 * u() - 1.0, 0.0, 0.0)  # float64 U(-1, 1)
     if data_kind == _VECTOR_INDEX_VALUE:
@@ -337,7 +337,7 @@ def _randomizer(memory_sizes: tuple[int, int, int], constant_mutation: str) -> _
 def alter_instruction_param(ins: Instruction, sizes: tuple[int, int, int],
                             rng: np.random.Generator, *,
                             constant_mutation: str = "log_normal") -> Instruction:
-    """The original's ``Instruction::AlterParam`` (SPEC §8.4) as a new instruction.
+    """The original's ``Instruction::AlterParam`` (docs/semantics.md §8.9) as a new instruction.
 
     ``sizes`` = (scalar, vector, matrix) address counts. NO_OP: unchanged; data
     ops: re-draw ``out`` or AlterData; one-input: re-draw ``in1`` or ``out``;
@@ -376,7 +376,7 @@ def _check_sizes(values: Sequence[int], name: str) -> tuple[int, int, int]:
 
 
 class Mutator:
-    """The original's Mutator (SPEC §8.3): mutation types drawn uniformly from the
+    """The original's Mutator (docs/semantics.md §8.6): mutation types drawn uniformly from the
     list (duplicates weight a type), applied with probability ``mutate_prob``.
 
     ``ops`` are the allowed op codes of Setup, Predict and Learn; a component

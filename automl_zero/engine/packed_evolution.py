@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from automl_zero.config import MUTATION_TYPES, Config
 from automl_zero.engine import _mutation_kernel as mk
-from automl_zero.engine.evolution import EvolutionState
+from automl_zero.engine.settings import MUTATION_TYPES, EvolutionSettings
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.instruction import Instruction
 from automl_zero.language.ops import (
@@ -30,7 +29,7 @@ from automl_zero.language.ops import (
     OUT_KIND,
 )
 
-__all__ = ["Layout", "PackedPopulation", "PackedEvolution", "Children"]
+__all__ = ["Layout", "PackedPopulation", "PackedEvolution", "Children", "executor_arrays"]
 
 # Ops that write one element of their output (the rest of it stays live).
 _PARTIAL_WRITE = np.array([op.name in ("VECTOR_CONST_SET_OP", "MATRIX_CONST_SET_OP")
@@ -49,13 +48,14 @@ class Layout:
         return int(self.caps.sum())
 
     @classmethod
-    def for_config(cls, cfg: Config, initial: Sequence[Algorithm]) -> Layout:
+    def for_settings(cls, settings: EvolutionSettings,
+                     initial: Sequence[Algorithm] = ()) -> Layout:
+        """Room for every program the search can make from ``initial``."""
         # Only insertion grows a component (trade and the others keep its size).
-        grows = "INSERT_INSTRUCTION_MUTATION_TYPE" in cfg.allowed_mutation_types
+        grows = "INSERT_INSTRUCTION_MUTATION_TYPE" in settings.allowed_mutation_types
         caps = []
-        for c, (size_max, size_init) in enumerate(zip(
-                (cfg.mutate_setup_size_max, cfg.mutate_predict_size_max,
-                 cfg.mutate_learn_size_max), cfg.size_init, strict=True)):
+        for c, (size_max, size_init) in enumerate(zip(settings.size_max,
+                                                      settings.size_init, strict=True)):
             if not grows:
                 cap = size_init
             elif size_max > 0:
@@ -64,13 +64,23 @@ class Layout:
                 cap = 4 * size_init + 64
             longest = max((len(a.components[c]) for a in initial), default=0)
             caps.append(max(cap, longest, 1))
+        return cls.from_caps(caps)
+
+    @classmethod
+    def fit(cls, algorithms: Sequence[Algorithm]) -> Layout:
+        """The smallest layout holding ``algorithms``."""
+        return cls.from_caps([max([len(a.components[c]) for a in algorithms] + [1])
+                              for c in range(3)])
+
+    @classmethod
+    def from_caps(cls, caps: Sequence[int]) -> Layout:
         caps = np.array(caps, dtype=np.int64)
         return cls(caps, np.concatenate([[0], np.cumsum(caps)[:2]]).astype(np.int64))
 
 
 @dataclass
 class PackedPopulation:
-    """Population arrays, fitness and age order (cf. ``EvolutionState``)."""
+    """Population arrays, fitness and age order (cf. ``evolution.EvolutionState``)."""
 
     code: np.ndarray  # int32 (P, CAP, 4)
     data: np.ndarray  # float64 (P, CAP, 3)
@@ -103,14 +113,6 @@ class PackedPopulation:
 
     def algorithm(self, i: int) -> Algorithm:
         return unpack(self.code[i], self.data[i], self.sizes[i], self.layout)
-
-    def to_state(self) -> EvolutionState:
-        return EvolutionState([self.algorithm(i) for i in range(len(self.fitness))],
-                              self.fitness.copy(), self.next_slot, self.num_individuals)
-
-    def to_dict(self) -> dict:
-        """The same JSON form as ``EvolutionState.to_dict`` (engines interchange)."""
-        return self.to_state().to_dict()
 
 
 def unpack(code: np.ndarray, data: np.ndarray, sizes: np.ndarray, layout: Layout
@@ -145,28 +147,26 @@ class Children:
 class PackedEvolution:
     """Ask/tell regularized evolution on a ``PackedPopulation``."""
 
-    def __init__(self, cfg: Config, layout: Layout) -> None:
+    def __init__(self, settings: EvolutionSettings, layout: Layout) -> None:
         codes = {name: i for i, name in enumerate(MUTATION_TYPES)}
-        if not cfg.allowed_mutation_types:
+        if not settings.allowed_mutation_types:
             raise ValueError("allowed_mutation_types is empty")
-        self.types = np.array([codes[t] for t in cfg.allowed_mutation_types],
+        self.types = np.array([codes[t] for t in settings.allowed_mutation_types],
                               dtype=np.int64)
-        self.mutate_prob = float(cfg.mutate_prob)
-        ops = cfg.op_codes()
+        self.mutate_prob = float(settings.mutate_prob)
+        ops = settings.op_codes
         self.mutable = np.array([c for c in range(3) if ops[c]], dtype=np.int64)
         if not len(self.mutable):
             raise ValueError("no component function has allowed ops")
         self.ops_flat = np.array([op for component in ops for op in component] or [0],
                                  dtype=np.int64)
         self.ops_start = np.cumsum([0] + [len(o) for o in ops]).astype(np.int64)
-        self.size_min = np.array([cfg.mutate_setup_size_min, cfg.mutate_predict_size_min,
-                                  cfg.mutate_learn_size_min], dtype=np.int64)
-        self.size_max = np.array([cfg.mutate_setup_size_max, cfg.mutate_predict_size_max,
-                                  cfg.mutate_learn_size_max], dtype=np.int64)
-        self.mem = np.array(cfg.memory.sizes, dtype=np.int64)
+        self.size_min = np.array(settings.size_min, dtype=np.int64)
+        self.size_max = np.array(settings.size_max, dtype=np.int64)
+        self.mem = np.array(settings.memory_sizes, dtype=np.int64)
         self.layout = layout
-        self.population_size = cfg.population_size
-        self.tournament_size = cfg.tournament_size
+        self.population_size = settings.population_size
+        self.tournament_size = settings.tournament_size
         self.tables = (IN1_KIND.astype(np.int64), IN2_KIND.astype(np.int64),
                        OUT_KIND.astype(np.int64), DATA_KIND.astype(np.int64))
 
@@ -216,15 +216,24 @@ class PackedEvolution:
         state.num_individuals += n
         return state
 
-    def compact(self, code: np.ndarray, data: np.ndarray, sizes: np.ndarray,
-                rows: np.ndarray, effective: bool = False) -> tuple:
-        """Executor arrays (``pack_algorithms`` layout) of some packed programs;
-        with ``effective``, dead code removed (as ``effective.effective_algorithm``)."""
-        packed = mk.compact(code, data, sizes, np.asarray(rows, dtype=np.int64),
-                            self.layout.offsets, IS_RANDOM, self.tables[2])
-        if effective and self.mem.max() <= 21:  # address sets fit one int64
-            c, d, starts = mk.remove_dead_code(packed[0], packed[1], packed[2],
-                                               self.tables[0], self.tables[1],
-                                               self.tables[2], _PARTIAL_WRITE)
-            packed = (c, d, starts, packed[3])
-        return packed
+
+
+_TABLES = (IN1_KIND.astype(np.int64), IN2_KIND.astype(np.int64),
+           OUT_KIND.astype(np.int64))
+# Address sets of the numba dead-code removal are bit sets in one int64.
+_MAX_DEAD_CODE_ADDRESSES = 21
+
+
+def executor_arrays(code: np.ndarray, data: np.ndarray, sizes: np.ndarray,
+                    rows: np.ndarray, layout: Layout, memory_sizes: Sequence[int],
+                    effective: bool = False) -> tuple:
+    """Executor arrays (``pack_algorithms`` layout) of packed programs ``rows``;
+    with ``effective``, dead code removed (as ``effective.effective_algorithm``)
+    when the memory is small enough for the numba analysis."""
+    packed = mk.compact(code, data, sizes, np.asarray(rows, dtype=np.int64),
+                        layout.offsets, IS_RANDOM, _TABLES[2])
+    if effective and max(memory_sizes) <= _MAX_DEAD_CODE_ADDRESSES:
+        c, d, starts = mk.remove_dead_code(packed[0], packed[1], packed[2], *_TABLES,
+                                           _PARTIAL_WRITE)
+        packed = (c, d, starts, packed[3])
+    return packed

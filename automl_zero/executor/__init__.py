@@ -8,8 +8,9 @@ from automl_zero.executor.executor import (
     TaskBatch,
     execute,
     execute_packed,
+    needs_compile,
     pack_algorithms,
 )
 
 __all__ = ["DEFAULT_MAX_ABS_ERROR", "ExecutionResult", "MemorySpec", "TaskBatch",
-           "execute", "execute_packed", "pack_algorithms"]
+           "execute", "execute_packed", "needs_compile", "pack_algorithms"]

@@ -4,7 +4,7 @@
 
 One dispatch loop drives Setup -> (Predict, check, Learn)* -> validation through
 a small phase variable, so each instruction costs one jump-table dispatch and
-no function call (SPEC §5, PERFORMANCE.md). The T tasks of a group run in
+no function call (docs/semantics.md §4, §4.11). The T tasks of a group run in
 lockstep: every instruction is decoded once and executed for all tasks, with
 the task index innermost in memory (s[addr, t], v[addr, i, t], m[addr, i, j, t])
 so that the task loop is contiguous. A task that stops early keeps computing

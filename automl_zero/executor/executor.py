@@ -1,4 +1,4 @@
-"""Executor: runs algorithms on tasks through the numba kernel (SPEC §5).
+"""Executor: runs algorithms on tasks through the numba kernel (docs/semantics.md §4).
 
 ``execute`` is the batched entry point: many algorithms, many tasks, one kernel
 call. Task data is packed once per task collection into a ``TaskBatch``.
@@ -18,9 +18,10 @@ from automl_zero.language.instruction import FEATURES_VECTOR_ADDRESS
 from automl_zero.language.ops import IS_RANDOM, OUT_KIND, Kind
 
 if TYPE_CHECKING:
-    from automl_zero.tasks.task import Task
+    from automl_zero.tasks import Task
 
-__all__ = ["MemorySpec", "TaskBatch", "ExecutionResult", "execute", "DEFAULT_MAX_ABS_ERROR"]
+__all__ = ["MemorySpec", "TaskBatch", "ExecutionResult", "execute", "execute_packed",
+           "pack_algorithms", "needs_compile", "DEFAULT_MAX_ABS_ERROR"]
 
 DEFAULT_MAX_ABS_ERROR = 100.0
 # Tasks executed in lockstep by one kernel call (a compile-time lane count).
@@ -134,11 +135,13 @@ class TaskBatch:
         return int(self.groups[0].train_x.shape[1])
 
     @classmethod
-    def from_tasks(cls, tasks: Sequence[Task], task_chunk: int | None = None
-                   ) -> TaskBatch:
+    def from_tasks(cls, tasks: Sequence[Task], task_chunk: int | None = None,
+                   min_lanes: int = 1) -> TaskBatch:
         """Pack tasks; all must have the same feature size. ``task_chunk`` tasks
         run in lockstep per kernel call (default: ``default_task_chunk(F)``; 1
-        gives the plain per-task loop)."""
+        gives the plain per-task loop). Groups get at least ``min_lanes`` lanes
+        (up to the chunk), padded with stopped lanes, so that a subset of a
+        batch reuses the batch's compiled kernel variant."""
         if task_chunk is not None and int(task_chunk) < 1:
             raise ValueError(f"task_chunk must be >= 1, got {task_chunk}")
         tasks = tuple(tasks)
@@ -159,16 +162,20 @@ class TaskBatch:
             # Chunks of at most TASK_CHUNK lanes: the kernel is specialised per
             # (F, lanes), and a bounded lane count bounds the compiled variants.
             lanes = min(len(members), chunk_size)
+            padded = max(lanes, min(min_lanes, chunk_size))
             for start in range(0, len(members), lanes):
                 chunk = members[start:start + lanes]
                 groups.append(TaskGroup.from_tasks([tasks[i] for i in chunk], chunk,
-                                                   lanes))
+                                                   padded))
         groups = tuple(groups)
         return cls(tasks, groups)
 
     def subset(self, indices: Sequence[int]) -> TaskBatch:
-        """The batch restricted to some tasks (e.g. a first stage for hurdles)."""
-        return TaskBatch.from_tasks([self.tasks[i] for i in indices])
+        """The batch restricted to some tasks (e.g. a first stage for hurdles),
+        with this batch's lane count, so no new kernel variant is compiled."""
+        lanes = max(g.lanes for g in self.groups)
+        return TaskBatch.from_tasks([self.tasks[i] for i in indices],
+                                    task_chunk=lanes, min_lanes=lanes)
 
 
 @dataclass(frozen=True)
@@ -245,7 +252,7 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
             num_valid_examples: int | None = None,
             record_errors: int = 0, check_memory: bool = True,
             return_memory: bool = False) -> ExecutionResult:
-    """Execute algorithms on every task of ``batch`` (SPEC §5.2).
+    """Execute algorithms on every task of ``batch`` (docs/semantics.md §4).
 
     ``seeds[p]`` seeds the random-init ops of algorithm ``p`` before it runs.
     ``num_train_examples`` (one number, or one per task) limits the training
@@ -349,3 +356,23 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         mem_out = (mem_out[0], mem_out[1], mem_out[2][:, :, :0])
     return ExecutionResult(fitness, steps, train_err, valid_err, n_err, valid_steps,
                            mem_out)
+
+
+def needs_compile(batch: TaskBatch) -> bool:
+    """Whether running ``batch`` will compile a kernel variant this process does
+    not have in memory or in numba's on-disk cache (a first run: ~25 s). False
+    when that cannot be told (an unknown numba cache layout)."""
+    wanted = {(batch.features_size, g.lanes) for g in batch.groups}
+    dispatcher = _kernel.execute_group
+    for sig in dispatcher.signatures:
+        wanted.discard((len(sig[-2]), len(sig[-1])))
+    if not wanted:
+        return False
+    try:
+        index = dispatcher._cache._cache_file._load_index()
+        for key in index:
+            sig = key[0]
+            wanted.discard((sig[-2].count, sig[-1].count))
+    except Exception:  # numba internals: never fail a run over a notice
+        return False
+    return bool(wanted)

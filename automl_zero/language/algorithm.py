@@ -1,4 +1,4 @@
-"""Algorithms: the three component functions Setup, Predict and Learn (SPEC §4)."""
+"""Algorithms: the three component functions Setup, Predict and Learn (docs/semantics.md §2)."""
 
 from __future__ import annotations
 

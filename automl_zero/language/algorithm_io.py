@@ -13,30 +13,64 @@ from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.json_format import dumps_algorithm, loads_algorithm
 from automl_zero.language.text_format import format_algorithm, parse_algorithm
 
-__all__ = ["load_algorithm", "save_algorithm"]
+__all__ = ["MAX_ALGORITHM_FILE_BYTES", "load_algorithm", "save_algorithm"]
 
 
-def load_algorithm(path: str | os.PathLike[str],
-                   feature_size: int | None = None) -> Algorithm:
-    """Read an algorithm file: JSON if it starts with ``{`` (after whitespace), else text.
+# Algorithm files are small (a few kB); anything larger than this is refused
+# before it is read whole (also guards against /dev/zero and the like).
+MAX_ALGORITHM_FILE_BYTES = 64 * 2**20
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
-    ``feature_size`` converts integer const-set element indices of the text form
-    (``v3[5] = -2.4``). Every error is a ``ProgramParseError`` whose message
-    starts with the path, e.g. ``best.txt: line 3: ...``.
-    """
+
+def _read_text(path: str | os.PathLike[str]) -> str:
+    """The UTF-8 text of an algorithm file (a byte order mark is dropped)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_ALGORITHM_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ProgramParseError(f"{path}: no such algorithm file") from None
     except IsADirectoryError:
         raise ProgramParseError(f"{path}: is a directory, not an algorithm file") from None
-    except UnicodeDecodeError as exc:
-        raise ProgramParseError(f"{path}: not a UTF-8 text file ({exc.reason} at byte "
-                                f"{exc.start})") from None
     except OSError as exc:
         raise ProgramParseError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_ALGORITHM_FILE_BYTES:
+        raise ProgramParseError(f"{path}: larger than {MAX_ALGORITHM_FILE_BYTES} bytes; "
+                                f"not an algorithm file")
     try:
-        if text.lstrip().startswith("{"):
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        hint = "; it looks like UTF-16: save it as UTF-8" if raw[:2] in _UTF16_BOMS else ""
+        raise ProgramParseError(f"{path}: not a UTF-8 text file ({exc.reason} at byte "
+                                f"{exc.start}{hint})") from None
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise ProgramParseError(f"{path}: not a text file (NUL byte at byte {nul})")
+    # Universal newlines, as Path.read_text: line numbers count \r\n, \r and \n.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _is_blank(text: str) -> bool:
+    """True if ``text`` holds nothing but whitespace and comments."""
+    return not any(line.split("#", 1)[0].strip() for line in text.split("\n"))
+
+
+def load_algorithm(path: str | os.PathLike[str],
+                   feature_size: int | None = None) -> Algorithm:
+    """Read an algorithm file: JSON if its name ends in ``.json`` or it starts with
+    ``{`` (after whitespace), else paper-style text.
+
+    ``feature_size`` converts integer const-set element indices of the text form
+    (``v3[5] = -2.4``). Every error is a ``ProgramParseError`` whose message
+    starts with the path, e.g. ``best.txt: line 3: ...``; an empty file (or one
+    of only comments), a binary file and a non-UTF-8 file are errors.
+    """
+    text = _read_text(path)
+    if _is_blank(text):
+        raise ProgramParseError(f"{path}: holds no algorithm (the file is empty or only "
+                                f"comments; expected def Setup():, def Predict(): and "
+                                f"def Learn(): or the JSON form)")
+    try:
+        if str(path).lower().endswith(".json") or text.lstrip().startswith("{"):
             return loads_algorithm(text)
         return parse_algorithm(text, feature_size=feature_size)
     except ProgramParseError as exc:

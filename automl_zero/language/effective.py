@@ -1,8 +1,8 @@
-"""Dead-code removal: the instructions that can affect a prediction (PERFORMANCE.md).
+"""Dead-code removal: the instructions that can affect a prediction (docs/semantics.md §4.10).
 
 An instruction is *effective* if its result can reach ``s1`` after some Predict
 (training or validation). This is strong ("faint variable") liveness over the
-executor's loop structure (SPEC §5.2):
+executor's loop structure (docs/semantics.md §4):
 
 * Setup runs once, then any sequence of Predicts; a training Predict is followed
   by Learn, a validation Predict by the next Predict.
@@ -28,7 +28,7 @@ Removing dead instructions never changes a prediction, so the effective algorith
 has exactly the fitness and train steps of the original on every task for
 programs without random ops; with random ops, removed random ops no longer draw
 numbers, so live random ops see a different (identically distributed) stream.
-Note that the compute-cost train budget (SPEC §8.7) counts every instruction,
+Note that the compute-cost train budget (docs/semantics.md §6.3) counts every instruction,
 NO_OPs included: compute it on the original algorithm.
 """
 

@@ -1,4 +1,4 @@
-"""Initial and hand-designed algorithms (the original's generator.cc, SPEC §4.2)."""
+"""Initial and hand-designed algorithms (the original's generator.cc, docs/semantics.md §2.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Instructions: one op applied to addresses of the memory (SPEC §2)."""
+"""Instructions: one op applied to addresses of the memory (docs/semantics.md §2)."""
 
 from __future__ import annotations
 

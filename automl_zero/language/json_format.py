@@ -22,7 +22,7 @@ import json
 import math
 from typing import Any
 
-from automl_zero.errors import ProgramParseError
+from automl_zero.errors import ProgramParseError, excerpt
 from automl_zero.language.algorithm import COMPONENT_FUNCTIONS, Algorithm
 from automl_zero.language.instruction import Instruction
 from automl_zero.language.ops import OPS, Kind, op_by_name
@@ -78,58 +78,123 @@ def algorithm_to_dict(alg: Algorithm) -> dict[str, Any]:
     return obj
 
 
+class _HugeInt:
+    """A JSON integer too long to convert (Python refuses more than 4300 digits)."""
+
+    def __init__(self, text: str) -> None:
+        self.digits = len(text.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"<integer of {self.digits} digits>"
+
+
+# Longer JSON integers are kept as _HugeInt, never converted.
+_MAX_INT_DIGITS = 100
+
+
+def _parse_int(text: str) -> int | _HugeInt:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else _HugeInt(text)
+
+
+class _JSONObject(dict):
+    """A decoded JSON object that remembers its first duplicate key, if any."""
+
+    duplicate: str | None = None
+
+
+def _object_from_pairs(pairs: list[tuple[str, Any]]) -> _JSONObject:
+    obj = _JSONObject()
+    for key, value in pairs:
+        if key in obj and obj.duplicate is None:
+            obj.duplicate = key
+        obj[key] = value
+    return obj
+
+
+def _check_object(obj: Any, where: str, what: str) -> dict:
+    """``obj`` if it is a JSON object without duplicate keys."""
+    if not isinstance(obj, dict):
+        raise ProgramParseError(f"{where}: expected {what}, got {_describe(obj)}")
+    duplicate = getattr(obj, "duplicate", None)
+    if duplicate is not None:
+        raise ProgramParseError(f"{where}: duplicate key {excerpt(duplicate)}")
+    return obj
+
+
+def _describe(value: Any) -> str:
+    """A JSON value for a message: its JSON type and a bounded excerpt."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+             type(None): "null", int: "an integer", float: "a number",
+             _HugeInt: "an integer", _JSONObject: "an object"}
+    return f"{names.get(type(value), type(value).__name__)} {excerpt(value)}"
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
 def _number_from_json(value: Any, where: str) -> float:
     if isinstance(value, str):
         key = value.strip().lower()
         if key not in _NON_FINITE:
-            raise ProgramParseError(f"{where}: bad number {value!r} (numbers are JSON "
-                                    f"numbers or the strings 'inf', '-inf', 'nan')")
+            raise ProgramParseError(f"{where}: bad number {excerpt(value)} (numbers are "
+                                    f"JSON numbers or the strings 'inf', '-inf', 'nan')")
         return _NON_FINITE[key]
+    if isinstance(value, _HugeInt):
+        raise ProgramParseError(f"{where}: number {excerpt(value)} is out of range")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProgramParseError(f"{where}: bad number {value!r}")
-    return float(value)
+        raise ProgramParseError(f"{where}: expected a number, got {_describe(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ProgramParseError(f"{where}: number {excerpt(value)} is out of the range "
+                                f"of a float") from None
+
+
+def _address_from_json(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | _HugeInt):
+        raise ProgramParseError(f"{where}: expected an integer address, got "
+                                f"{_describe(value)}")
+    if isinstance(value, _HugeInt) or not 0 <= value <= MAX_ADDRESS:
+        raise ProgramParseError(f"{where}: address {excerpt(value)} is out of range "
+                                f"(0..{MAX_ADDRESS})")
+    return value
 
 
 def _instruction_from_dict(obj: Any, where: str) -> Instruction:
-    if not isinstance(obj, dict):
-        raise ProgramParseError(f"{where}: expected an object, got {obj!r}")
+    obj = _check_object(obj, where, "an instruction object")
     if "op" not in obj:
-        raise ProgramParseError(f"{where}: missing field 'op'")
+        raise ProgramParseError(f"{where}: missing key 'op'")
     name = obj["op"]
     if not isinstance(name, str):
-        raise ProgramParseError(f"{where}: 'op' must be an op name string, got {name!r}")
+        raise ProgramParseError(f"{where}.op: expected an op name string, got "
+                                f"{_describe(name)}")
     try:
+        if not name.isascii():  # str.upper() maps some non-ASCII letters to ASCII
+            raise KeyError(name)
         spec = op_by_name(name)
     except KeyError:
-        raise ProgramParseError(f"{where}: unknown op {name!r}") from None
+        raise ProgramParseError(f"{where}.op: unknown op {excerpt(name)}") from None
     slots = constant_slots(spec)
     expected = {"op"} | {f for f in _ADDRESS_FIELDS if getattr(spec, f) != Kind.NONE}
     if slots:
         expected.add("data")
     missing = sorted(expected - obj.keys())
     if missing:
-        raise ProgramParseError(f"{where}: missing field {missing[0]!r} ({spec.name})")
-    extra = sorted(obj.keys() - expected)
+        raise ProgramParseError(f"{where}.{missing[0]}: missing key ({spec.name} needs "
+                                f"{', '.join(sorted(expected - {'op'}))})")
+    extra = sorted(obj.keys() - expected, key=str)
     if extra:
-        raise ProgramParseError(f"{where}: extra field {extra[0]!r} ({spec.name} has no "
-                                f"{extra[0]})")
-    addresses = {}
-    for field in _ADDRESS_FIELDS:
-        if field in expected:
-            value = obj[field]
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ProgramParseError(f"{where}: {field} must be an integer address, "
-                                        f"got {value!r}")
-            if not 0 <= value <= MAX_ADDRESS:
-                raise ProgramParseError(f"{where}: {field} = {value} is out of range "
-                                        f"(0..{MAX_ADDRESS})")
-            addresses[field] = value
+        raise ProgramParseError(f"{where}: unknown key {excerpt(extra[0])} ({spec.name} "
+                                f"has {', '.join(sorted(expected))})")
+    addresses = {field: _address_from_json(obj[field], f"{where}.{field}")
+                 for field in _ADDRESS_FIELDS if field in expected}
     data = [0.0, 0.0, 0.0]
     if slots:
         values = obj["data"]
         if not isinstance(values, list) or len(values) != len(slots):
-            raise ProgramParseError(f"{where}: data must be a list of {len(slots)} "
-                                    f"number(s) for {spec.name}, got {values!r}")
+            raise ProgramParseError(f"{where}.data: expected an array of {len(slots)} "
+                                    f"number(s) for {spec.name}, got {_describe(values)}")
         for slot, value in zip(slots, values, strict=True):
             x = _number_from_json(value, f"{where}.data[{slot}]")
             try:
@@ -143,28 +208,34 @@ def _instruction_from_dict(obj: Any, where: str) -> Instruction:
 def algorithm_from_dict(obj: Any) -> Algorithm:
     """Validate and decode a dict made by :func:`algorithm_to_dict`.
 
-    Raises ``ProgramParseError`` naming the component and instruction index,
-    e.g. ``learn[3]: unknown op 'FOO'``.
+    Raises ``ProgramParseError`` naming the key path, e.g.
+    ``learn[3].op: unknown op 'FOO'``.
     """
-    if not isinstance(obj, dict):
-        raise ProgramParseError(f"expected a JSON object, got {type(obj).__name__}")
-    if obj.get("format") != FORMAT_NAME:
-        raise ProgramParseError(f"'format' must be {FORMAT_NAME!r}, got "
-                                f"{obj.get('format')!r}")
+    obj = _check_object(obj, "top level", "a JSON object")
+    fmt = obj.get("format")
+    if fmt != FORMAT_NAME:
+        got = "missing" if "format" not in obj else f"got {_describe(fmt)}"
+        raise ProgramParseError(f"format: must be {FORMAT_NAME!r}, {got}")
     version = obj.get("format_version")
-    if version != FORMAT_VERSION or isinstance(version, bool):
-        raise ProgramParseError(f"unsupported format_version {version!r} (this version "
-                                f"reads {FORMAT_VERSION})")
-    unknown = sorted(obj.keys() - _TOP_LEVEL_KEYS)
+    if type(version) is not int or version != FORMAT_VERSION:
+        got = "missing" if "format_version" not in obj else f"got {_describe(version)}"
+        raise ProgramParseError(f"format_version: must be {FORMAT_VERSION} (the version "
+                                f"this package reads), {got}")
+    unknown = sorted(obj.keys() - _TOP_LEVEL_KEYS, key=str)
     if unknown:
-        raise ProgramParseError(f"unknown top-level field {unknown[0]!r}")
+        raise ProgramParseError(f"unknown top-level key {excerpt(unknown[0])} (expected "
+                                f"{', '.join(sorted(_TOP_LEVEL_KEYS))})")
+    if "metadata" in obj and not isinstance(obj["metadata"], dict):
+        raise ProgramParseError(f"metadata: expected an object, got "
+                                f"{_describe(obj['metadata'])}")
     components = []
     for name in COMPONENT_FUNCTIONS:
         if name not in obj:
-            raise ProgramParseError(f"missing field {name!r}")
+            raise ProgramParseError(f"{name}: missing key (an array of instructions)")
         items = obj[name]
         if not isinstance(items, list):
-            raise ProgramParseError(f"{name}: expected a list of instructions")
+            raise ProgramParseError(f"{name}: expected an array of instructions, got "
+                                    f"{_describe(items)}")
         components.append(tuple(_instruction_from_dict(item, f"{name}[{i}]")
                                 for i, item in enumerate(items)))
     return Algorithm(*components)
@@ -189,10 +260,18 @@ def dumps_algorithm(alg: Algorithm) -> str:
 
 
 def loads_algorithm(text: str) -> Algorithm:
-    """Parse JSON text made by :func:`dumps_algorithm`; raises ``ProgramParseError``."""
+    """Parse JSON text made by :func:`dumps_algorithm`; raises ``ProgramParseError``.
+
+    Strict about what it reads: duplicate keys, integers where floats cannot
+    hold them and nesting too deep for the decoder are errors naming the place.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"JSON text must be a str, got {type(text).__name__}")
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_int=_parse_int, object_pairs_hook=_object_from_pairs)
     except json.JSONDecodeError as exc:
         raise ProgramParseError(f"invalid JSON: line {exc.lineno} column {exc.colno}: "
                                 f"{exc.msg}") from None
+    except RecursionError:
+        raise ProgramParseError("invalid JSON: nested too deeply") from None
     return algorithm_from_dict(obj)

@@ -1,4 +1,4 @@
-"""The op table: all 65 AutoML-Zero ops, declared once (SPEC §3).
+"""The op table: all 65 AutoML-Zero ops, declared once (docs/semantics.md §3).
 
 Everything op-specific is derived from ``OPS``: the numba executor's dispatch
 (generated into ``_kernel.py`` by ``codegen.py``), the printer and the parser
@@ -53,7 +53,7 @@ class Kind(enum.IntEnum):
 
 
 class DataKind(enum.IntEnum):
-    """What an instruction's stored constants mean (SPEC §2, §8.4)."""
+    """What an instruction's stored constants mean (docs/semantics.md §2, §8.9)."""
 
     NONE = 0
     ACTIVATION = 1  # SCALAR_CONST_SET: one float64 value

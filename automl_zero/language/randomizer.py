@@ -1,4 +1,4 @@
-"""Random instructions and parameter alterations, driven by the op table (SPEC §8.4)."""
+"""Random instructions and parameter alterations, driven by the op table (docs/semantics.md §8.9)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _unit32(rng: np.random.Generator, low: float, high: float) -> float:
 
 
 def random_data(op: int, rng: np.random.Generator) -> tuple[float, float, float]:
-    """Fresh constants for a data op (SPEC §8.4 RandomizeData)."""
+    """Fresh constants for a data op (docs/semantics.md §8.9 RandomizeData)."""
     kind = OPS[op].data
     if kind == DataKind.ACTIVATION:
         return (float(rng.uniform(-1.0, 1.0)), 0.0, 0.0)

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
-from pathlib import Path
 
 import numpy as np
 
+from automl_zero.config import Config
 from automl_zero.executor.executor import (
     MemorySpec,
     TaskBatch,
@@ -32,7 +32,8 @@ from automl_zero.language.generator import (
     random_algorithm,
 )
 from automl_zero.language.ops import OPS, op_by_name
-from automl_zero.tasks.task import TaskSpec, make_tasks
+from automl_zero.run.driver import ProgressRecord
+from automl_zero.tasks import TaskSpec, make_tasks
 
 __all__ = ["BenchResult", "run_executor_benchmarks", "measure_compile_times",
            "SearchBenchResult", "run_search_benchmark", "run_throughput_benchmark"]
@@ -168,9 +169,9 @@ _COMPILE_SNIPPET = """
 import time
 t0 = time.perf_counter()
 import numpy as np
-from automl_zero.executor.executor import MemorySpec, TaskBatch, execute
+from automl_zero.executor import MemorySpec, TaskBatch, execute
 from automl_zero.language.generator import linear_algorithm
-from automl_zero.tasks.task import TaskSpec, make_tasks
+from automl_zero.tasks import TaskSpec, make_tasks
 tasks = make_tasks([TaskSpec("scalar_linear_regression_task", 4, 100, 100, num_tasks=10)])
 execute([linear_algorithm()], TaskBatch.from_tasks(tasks), MemorySpec(4, 3, 1), [0])
 print(time.perf_counter() - t0)
@@ -218,56 +219,89 @@ def run_search_benchmark(seeds: Sequence[int], time_limit_s: float = 300.0,
                          config: str = "configs/demo_linear.toml",
                          report: Callable[[SearchBenchResult], None] | None = None
                          ) -> list[SearchBenchResult]:
-    """Time to an algorithm passing T_select on the demo, one run per seed."""
+    """Time to an algorithm passing T_select on the demo, one run per seed
+    (no run directory: the search alone)."""
     from automl_zero.config import load_config
-    from automl_zero.run.search import SearchRun
+    from automl_zero.run.driver import SearchDriver
 
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in seeds:
-            cfg = load_config(config, [f"time_limit_seconds={time_limit_s}"])
-            run = SearchRun(cfg, Path(tmp) / f"seed{seed}", seed=seed,
-                            checkpoint_every_s=1e9)
-            r = run.run()
-            res = SearchBenchResult(seed, r.time_to_select_s, r.total_individuals,
-                                    r.total_individuals / r.elapsed_s, r.final_fitness,
-                                    r.experiments)
-            results.append(res)
-            if report is not None:
-                report(res)
+    for seed in seeds:
+        cfg = load_config(config, [f"time_limit_seconds={time_limit_s}"])
+        r = SearchDriver(cfg, None, seed=seed).run()
+        res = SearchBenchResult(seed, r.time_to_select_s, r.total_individuals,
+                                r.total_individuals / r.elapsed_s, r.final_fitness,
+                                r.experiments)
+        results.append(res)
+        if report is not None:
+            report(res)
     return results
+
+
+def _steady_rate(cfg: Config, seed: int) -> tuple[float, ProgressRecord]:
+    """Individuals/s between the first and the last progress record of one
+    experiment (start-up, T_select and T_final excluded), and the last record."""
+    from automl_zero.run.driver import SearchDriver
+
+    records: list = []
+    SearchDriver(cfg, None, seed=seed, progress=records.append).run()
+    first, last = records[0], records[-1]
+    rate = ((last.total_individuals - first.total_individuals)
+            / (last.elapsed_s - first.elapsed_s))
+    return rate, last
 
 
 def run_throughput_benchmark(individuals: int = 200_000,
                              config: str = "configs/demo_linear.toml", seed: int = 1
                              ) -> dict[str, float]:
-    """Individuals/s of the demo search with and without the FEC, the structural
-    cache and the packed engine (one experiment, fixed number of individuals):
-    the steady rate between the first and the last progress record, as the
-    original's progress lines report it (start-up and the T_select and T_final
-    evaluations excluded)."""
+    """Individuals/s of the demo search with the FEC (keyed per algorithm and
+    per task) and without it (one experiment, a fixed number of individuals)."""
     from automl_zero.config import load_config
-    from automl_zero.run.search import SearchRun
 
     out = {}
-    variants = {"packed engine, FEC": [],
-                "packed engine, no FEC": ["fec.off"],
-                "object engine, FEC": ["engine=OBJECT"],
-                "object engine, FEC + structural cache": ["engine=OBJECT",
-                                                          "structural_cache=true"]}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, overrides in variants.items():
-            sets = [f"max_individuals={individuals}", "max_experiments=1",
-                    "sufficient_fitness=2.0"] + [o for o in overrides if o != "fec.off"]
-            cfg = load_config(config, sets)
-            if "fec.off" in overrides:
-                cfg = dataclass_replace(cfg, fec=None)
-            records = []
-            cfg = dataclass_replace(cfg, progress_every=max(1, individuals // 20))
-            run = SearchRun(cfg, Path(tmp) / name.replace(" ", "_").replace(",", ""),
-                            seed=seed, checkpoint_every_s=1e9, progress=records.append)
-            run.run()
-            first, last = records[0], records[-1]
-            out[name] = ((last.total_individuals - first.total_individuals)
-                         / (last.elapsed_s - first.elapsed_s))
+    variants = {"FEC keyed per algorithm": "ALGORITHM", "FEC keyed per task": "TASK",
+                "no FEC": None}
+    for name, keying in variants.items():
+        cfg = load_config(config, [f"max_individuals={individuals}", "max_experiments=1",
+                                   "sufficient_fitness=2.0",
+                                   f"progress_every={max(1, individuals // 20)}"])
+        cfg = dataclass_replace(cfg, fec=None if keying is None else dataclass_replace(
+            cfg.fec, keying=keying))
+        out[name] = _steady_rate(cfg, seed)[0]
     return out
+
+
+@dataclass(frozen=True)
+class KeyingBenchResult:
+    """One experiment of the demo under its train-step budget, per FEC keying."""
+
+    keying: str
+    seed: int
+    individuals: int  # fitted into the experiment's max_train_steps
+    fec_hit_rate: float
+    seconds: float
+
+
+def run_keying_benchmark(seeds: Sequence[int], config: str = "configs/demo_linear.toml",
+                         report: Callable[[KeyingBenchResult], None] | None = None
+                         ) -> list[KeyingBenchResult]:
+    """How many individuals each FEC keying fits into one experiment's train
+    steps (the demo's 2e8): more hits per train step means more individuals."""
+    from automl_zero.config import load_config
+    from automl_zero.run.driver import SearchDriver
+
+    results = []
+    for seed in seeds:
+        for keying in ("ALGORITHM", "TASK"):
+            cfg = load_config(config, ["max_experiments=1", "sufficient_fitness=2.0"])
+            cfg = dataclass_replace(cfg, fec=dataclass_replace(cfg.fec, keying=keying),
+                                    progress_every=10**9)
+            records: list = []
+            t0 = time.perf_counter()
+            r = SearchDriver(cfg, None, seed=seed, progress=records.append).run()
+            res = KeyingBenchResult(keying, seed, r.total_individuals,
+                                    records[-1].fec_hit_rate,
+                                    time.perf_counter() - t0)
+            results.append(res)
+            if report is not None:
+                report(res)
+    return results

@@ -11,19 +11,21 @@ import click
 
 from automl_zero import __version__
 from automl_zero.config import TASK_COLLECTIONS, Config, load_config
-from automl_zero.engine.evaluator import Evaluator, TrainBudget
+from automl_zero.engine.evaluator import Evaluator
 from automl_zero.errors import AutoMLZeroError
-from automl_zero.executor.executor import MemorySpec
+from automl_zero.executor import MemorySpec
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.algorithm_io import load_algorithm
 from automl_zero.language.generator import (
     linear_algorithm,
-    model_by_id,
     neural_net_algorithm,
 )
 from automl_zero.language.json_format import dumps_algorithm
 from automl_zero.language.ops import OPS
-from automl_zero.tasks.task import make_tasks
+from automl_zero.run import build
+from automl_zero.run.driver import ProgressRecord, SearchDriver
+from automl_zero.run.rundir import RunDir, new_run_dir
+from automl_zero.tasks import make_tasks
 
 __all__ = ["main", "cli"]
 
@@ -60,18 +62,15 @@ def make_evaluator(cfg: Config, which: str, seed: int,
                    memory: MemorySpec | None = None) -> Evaluator:
     """The evaluator the original uses for a collection: search tasks with the
     config's combination mode and train budget; select and final tasks with the
-    mean and no budget (SPEC §9.2)."""
+    mean and no budget (docs/semantics.md §9). No FEC: every run is full."""
     tasks = make_tasks(cfg.tasks(which))
     memory = cfg.memory if memory is None else memory
     if which != "search":
         return Evaluator(tasks, memory, max_abs_error=cfg.max_abs_error, seed=seed)
-    budget = None
-    if cfg.train_budget is not None:
-        baseline = model_by_id(cfg.train_budget.train_budget_baseline, cfg.size_init)
-        budget = TrainBudget(baseline, cfg.train_budget.train_budget_threshold_factor)
     return Evaluator(tasks, memory,
                      fitness_combination_mode=cfg.fitness_combination_mode,
-                     max_abs_error=cfg.max_abs_error, train_budget=budget, seed=seed)
+                     max_abs_error=cfg.max_abs_error, train_budget=build.train_budget(cfg),
+                     seed=seed)
 
 
 @cli.command()
@@ -123,14 +122,14 @@ def evaluate(program: Path, config_path: Path, which: str, seed: int,
 
 
 class _Display:
-    """Live progress on a terminal (rich), plain log lines otherwise."""
+    """Live progress on a terminal (rich), plain log lines otherwise; events
+    (compiling, the end of each experiment) as lines above the live panel."""
 
-    def __init__(self, cfg: Config, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path | None) -> None:
         from rich.console import Console
 
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, highlight=False)
         self.live = None
-        self.cfg = cfg
         self.out_dir = out_dir
         if self.console.is_terminal:
             from rich.live import Live
@@ -143,25 +142,40 @@ class _Display:
             self.live.__enter__()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.live is not None:
             self.live.__exit__(*exc)
 
-    def __call__(self, r) -> None:  # noqa: ANN001
+    def progress(self, r: ProgressRecord) -> None:
+        fec = "" if r.fec_hit_rate is None else f"  FEC hits {r.fec_hit_rate:.0%}"
         text = (f"experiment {r.experiment}  individuals {r.individuals:,}  "
-                f"({r.individuals_per_s:,.0f}/s)  best {r.best:.6f}  "
-                f"mean {r.mean:.6f}  FEC hits {r.fec_hit_rate:.0%}  "
-                f"structural hits {r.structural_hit_rate:.0%}  "
-                f"budget {r.budget_used:.0%}  {r.elapsed_s:.0f}s")
+                f"({r.individuals_per_s:,.0f}/s)  best {r.best:.6f}"
+                f"{'' if r.mean is None else f'  mean {r.mean:.6f}'}{fec}  {r.budget} {r.budget_used:.0%}  "
+                f"{r.elapsed_s:.0f}s")
         if self.live is not None:
             from rich.panel import Panel
 
             self.live.update(Panel(text, title=f"automl-zero search → {self.out_dir}"))
         else:
-            click.echo(text, err=True)
+            self.console.print(text, markup=False, soft_wrap=True)
+
+    def event(self, e: dict) -> None:
+        if e["event"] == "compiling":
+            self.console.print(f"compiling the executor for features_size "
+                               f"{e['features_size']} (once, about 25 s; cached for "
+                               f"later runs)...", markup=False)
+        elif e["event"] == "experiment_end":
+            if e["search_fitness"] is None:
+                text = f"experiment {e['experiment']} ended: {e['why']}"
+            else:
+                text = (f"experiment {e['experiment']} ended ({e['reason']}): best "
+                        f"search fitness {e['search_fitness']:.6f}, T_select fitness "
+                        f"{e['select_fitness']:.6f}: {e['why']}")
+            self.console.print(text, markup=False, soft_wrap=True)
 
 
-def _run_search(run, cfg: Config, out_dir: Path) -> None:  # noqa: ANN001
+def _run_search(driver: SearchDriver, out_dir: Path) -> None:
+    """Run with live progress; Ctrl-C / SIGTERM stop cleanly (exit status 130)."""
     import signal
 
     from automl_zero.language.effective import effective_algorithm
@@ -170,15 +184,16 @@ def _run_search(run, cfg: Config, out_dir: Path) -> None:  # noqa: ANN001
         # The first Ctrl-C (or SIGTERM, e.g. from a cluster scheduler) asks the
         # run to stop after its current batch, checkpointed; a second one
         # interrupts at once.
-        if run.stop_requested:
+        if driver.stop_requested:
             raise KeyboardInterrupt
-        run.request_stop()
+        driver.request_stop()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with _Display(cfg, out_dir) as display:
-            run.progress = display
-            result = run.run()
+        with _Display(out_dir) as display:
+            driver.progress = display.progress
+            driver.on_event = display.event
+            result = driver.run()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -189,17 +204,19 @@ def _run_search(run, cfg: Config, out_dir: Path) -> None:  # noqa: ANN001
                f"{result.elapsed_s:.1f} s; seed {result.seed}")
     if result.best_algorithm is None:
         click.echo("no algorithm found yet")
-        return
-    click.echo(f"search fitness = {result.search_fitness:.6f}   select fitness = "
-               f"{result.select_fitness:.6f}   final fitness = "
-               + (f"{result.final_fitness:.6f}" if result.final_fitness is not None
-                  else "(not evaluated)"))
-    click.echo("best algorithm:")
-    click.echo(result.best_algorithm.to_text(), nl=False)
-    click.echo("without dead code:")
-    click.echo(effective_algorithm(result.best_algorithm).to_text(), nl=False)
+    else:
+        click.echo(f"search fitness = {result.search_fitness:.6f}   select fitness = "
+                   f"{result.select_fitness:.6f}   final fitness = "
+                   + (f"{result.final_fitness:.6f}" if result.final_fitness is not None
+                      else "(not evaluated)"))
+        click.echo("best algorithm" + (" so far" if result.stopped_by == "interrupted"
+                                       else "") + ":")
+        click.echo(result.best_algorithm.to_text(), nl=False)
+        click.echo("without dead code:")
+        click.echo(effective_algorithm(result.best_algorithm).to_text(), nl=False)
     if result.stopped_by == "interrupted":
         click.echo(f"interrupted: continue with `automl-zero resume {out_dir}`")
+        sys.exit(130)
 
 
 @cli.command()
@@ -215,16 +232,13 @@ def _run_search(run, cfg: Config, out_dir: Path) -> None:  # noqa: ANN001
 def search(config_path: Path, out_dir: Path | None, seed: int | None,
            overrides: tuple[str, ...], checkpoint_every: float) -> None:
     """Search for algorithms as the CONFIG describes (T_search → T_select → T_final)."""
-    from automl_zero.run.search import SearchRun, new_run_dir
-
     try:
         cfg = load_config(config_path, overrides)
         out_dir = out_dir if out_dir is not None else new_run_dir()
-        if (out_dir / "checkpoint.json").exists():
-            raise _UserError(f"{out_dir} already holds a run; continue it with "
-                             f"`automl-zero resume {out_dir}` or choose another --out")
-        run = SearchRun(cfg, out_dir, seed, checkpoint_every_s=checkpoint_every)
-        _run_search(run, cfg, out_dir)
+        with RunDir.create(out_dir) as run_dir:
+            driver = SearchDriver(cfg, run_dir, seed,
+                                  checkpoint_every_s=checkpoint_every)
+            _run_search(driver, out_dir)
     except (AutoMLZeroError, ValueError) as err:
         raise _fail(err) from None
 
@@ -235,14 +249,10 @@ def search(config_path: Path, out_dir: Path | None, seed: int | None,
               show_default=True, help="Seconds between checkpoints.")
 def resume(run_dir: Path, checkpoint_every: float) -> None:
     """Continue the run in RUN_DIR from its last checkpoint."""
-    from automl_zero.run.search import SearchRun
-
     try:
-        run = SearchRun.resume(run_dir, checkpoint_every_s=checkpoint_every)
-    except (AutoMLZeroError, ValueError, FileNotFoundError) as err:
-        raise _fail(err) from None
-    try:
-        _run_search(run, run.cfg, run_dir)
+        with RunDir.open(run_dir) as directory:
+            driver = SearchDriver.resume(directory, checkpoint_every_s=checkpoint_every)
+            _run_search(driver, run_dir)
     except (AutoMLZeroError, ValueError) as err:
         raise _fail(err) from None
 
@@ -259,7 +269,7 @@ def show(program: Path, config_path: Path | None, as_json: bool) -> None:
         alg = _load(program, cfg)
     except (AutoMLZeroError, ValueError) as err:
         raise _fail(err) from None
-    click.echo(dumps_algorithm(alg) if as_json else alg.to_text(), nl=as_json)
+    click.echo(dumps_algorithm(alg) if as_json else alg.to_text(), nl=False)
 
 
 @cli.command()
@@ -330,20 +340,39 @@ def bench(ctx: click.Context, repeats: int, evals: int, no_compile: bool,
               show_default=True, help="Seconds allowed per search.")
 @click.option("--individuals", type=click.IntRange(1000), default=200_000,
               show_default=True, help="Individuals per throughput measurement.")
+@click.option("--keying-seeds", type=click.IntRange(0), default=3, show_default=True,
+              help="Experiments per FEC keying for individuals per train budget.")
 @click.option("--config", "config_path", default="configs/demo_linear.toml",
               show_default=True, help="Search config.")
-def bench_search(seeds: int, time_limit: float, individuals: int,
+def bench_search(seeds: int, time_limit: float, individuals: int, keying_seeds: int,
                  config_path: str) -> None:
     """Individuals/s (with and without caches) and time to an algorithm passing
     T_select, median over seeds, on the demo search."""
     import numpy as np
 
-    from automl_zero.run.bench import run_search_benchmark, run_throughput_benchmark
+    from automl_zero.run.bench import (
+        run_keying_benchmark,
+        run_search_benchmark,
+        run_throughput_benchmark,
+    )
 
     click.echo(f"automl-zero {__version__} search benchmark on {config_path}")
     rates = run_throughput_benchmark(individuals, config_path)
     for name, rate in rates.items():
         click.echo(f"throughput, {name:38s} {rate:10,.0f} individuals/s")
+
+    def report_keying(r):  # noqa: ANN001
+        click.echo(f"FEC keyed per {r.keying.lower():9s} seed {r.seed:2d}: "
+                   f"{r.individuals:9,} individuals in one experiment's train steps, "
+                   f"FEC hits {r.fec_hit_rate:.1%}, {r.seconds:5.1f} s")
+
+    keyed = run_keying_benchmark(range(1, keying_seeds + 1), config_path, report_keying)
+    for keying in ("ALGORITHM", "TASK"):
+        rows = [r for r in keyed if r.keying == keying]
+        if rows:
+            click.echo(f"FEC keyed per {keying.lower():9s} median: "
+                       f"{np.median([r.individuals for r in rows]):,.0f} individuals, "
+                       f"{np.median([r.seconds for r in rows]):.1f} s per experiment")
 
     def report(r):  # noqa: ANN001
         solved = (f"{r.time_to_select_s:7.1f} s" if r.time_to_select_s is not None

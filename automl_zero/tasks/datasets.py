@@ -26,8 +26,11 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import math
 import pickle
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from automl_zero.errors import DataError
+from automl_zero.errors import DataError, excerpt, format_bytes
+from automl_zero.tasks._checks import memory_limit_bytes
 
 __all__ = [
     "DATASET_NAMES",
@@ -60,6 +64,8 @@ _CIFAR_HELP = (
     "pass its directory (cifar-10-batches-bin or cifar-10-batches-py) or its parent"
 )
 
+# Class ids of npz labels must be below this in magnitude (exact in float64).
+_MAX_CLASS_ID = 2**53
 # MNIST IDX magic numbers: 0x0000 | type 0x08 (unsigned byte) | number of dims.
 _IDX_MAGIC_IMAGES = 0x00000803
 _IDX_MAGIC_LABELS = 0x00000801
@@ -250,14 +256,18 @@ def _read_cifar10(root: Path) -> LabeledDataset:
 def _read_cifar_bin_batch(file: Path) -> tuple[np.ndarray, np.ndarray]:
     """Records of 1 label byte + 3072 pixel bytes (1024 R, 1024 G, 1024 B)."""
     try:
+        size = file.stat().st_size
+        if size == 0 or size % _CIFAR_RECORD_BYTES != 0:
+            raise DataError(
+                f"CIFAR-10 batch {file} is malformed: its size ({size} bytes) is not "
+                f"a positive multiple of the {_CIFAR_RECORD_BYTES}-byte record size"
+            )
+        _check_data_memory(file, f"{size // _CIFAR_RECORD_BYTES} records", size)
         raw = np.fromfile(file, dtype=np.uint8)
     except OSError as e:
-        raise DataError(f"cannot read CIFAR-10 batch {file}: {e}") from e
-    if raw.size == 0 or raw.size % _CIFAR_RECORD_BYTES != 0:
-        raise DataError(
-            f"CIFAR-10 batch {file} is malformed: its size ({raw.size} bytes) is not "
-            f"a positive multiple of the {_CIFAR_RECORD_BYTES}-byte record size"
-        )
+        raise DataError(f"cannot read CIFAR-10 batch {file}: {e}") from None
+    if raw.size != size:  # changed while read
+        raise DataError(f"CIFAR-10 batch {file} changed while it was read")
     records = raw.reshape(-1, _CIFAR_RECORD_BYTES)
     labels = records[:, 0].astype(np.int64)
     _check_class_ids(labels, _CIFAR_NUM_CLASSES, f"CIFAR-10 batch {file}")
@@ -405,41 +415,75 @@ def _find_idx_file(root: Path, names: tuple[str, ...]) -> Path:
 
 
 def _read_idx(file: Path, magic: int) -> np.ndarray:
-    """Parse one IDX file of unsigned bytes; returns an array of the header's dims."""
-    try:
-        raw = file.read_bytes()
-    except OSError as e:
-        raise DataError(f"cannot read MNIST file {file}: {e}") from e
-    if raw[:2] == b"\x1f\x8b":  # gzip magic, whatever the file name says
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, ValueError) as e:
-            raise DataError(f"MNIST file {file} is not a valid gzip file: {e}") from e
+    """Parse one IDX file of unsigned bytes (plain or gzip, whatever its name
+    says); returns an array of the header's dimensions.
+
+    The header is read first: a file whose header claims more data than it
+    holds, or more than fits in memory, is refused before its body is read
+    (so a small gzip file cannot expand without bound).
+    """
     ndim = magic & 0xFF
     header_size = 4 + 4 * ndim
-    if len(raw) >= 4:
-        found = int.from_bytes(raw[:4], "big")
+    try:
+        with open(file, "rb") as raw_file:
+            compressed = raw_file.read(2) == b"\x1f\x8b"  # gzip magic
+            raw_file.seek(0)
+            stream: Any = gzip.GzipFile(fileobj=raw_file) if compressed else raw_file
+            header = stream.read(header_size)
+            dims = _idx_dims(file, header, magic)
+            expected = math.prod(dims)
+            if not compressed:
+                body = file.stat().st_size - header_size
+                _check_idx_size(file, dims, expected, body)
+            _check_data_memory(file, f"its header gives dimensions {dims}", expected)
+            data = stream.read(expected + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        if isinstance(e, gzip.BadGzipFile) or (compressed and not isinstance(
+                e, PermissionError | IsADirectoryError)):
+            raise DataError(f"MNIST file {file} is not a valid gzip file: {e}") from None
+        raise DataError(f"cannot read MNIST file {file}: {e}") from None
+    _check_idx_size(file, dims, expected, len(data))
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
+
+
+def _idx_dims(file: Path, header: bytes, magic: int) -> tuple[int, ...]:
+    """The dimensions of an IDX header (checked: magic number, length)."""
+    ndim = magic & 0xFF
+    if len(header) >= 4:
+        found = int.from_bytes(header[:4], "big")
         if found != magic:
             raise DataError(
                 f"MNIST file {file} has IDX magic number 0x{found:08x}, expected "
                 f"0x{magic:08x} (unsigned bytes, {ndim} dimensions)"
             )
-    if len(raw) < header_size:
+    if len(header) < 4 + 4 * ndim:
         raise DataError(
-            f"MNIST file {file} is truncated: {len(raw)} bytes, shorter than its "
-            f"{header_size}-byte IDX header"
+            f"MNIST file {file} is truncated: {len(header)} bytes, shorter than its "
+            f"{4 + 4 * ndim}-byte IDX header"
         )
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(dims, dtype=np.int64))
-    body = len(raw) - header_size
+    return struct.unpack(f">{ndim}I", header[4:])
+
+
+def _check_idx_size(file: Path, dims: tuple[int, ...], expected: int, body: int) -> None:
     if body != expected:
+        holds = "more" if body > expected else f"{body} bytes of"
         raise DataError(
             f"MNIST file {file} is malformed: its header gives dimensions {dims} "
-            f"({expected} bytes of data) but it holds {body} bytes of data"
+            f"({expected} bytes of data) but it holds {holds} data"
         )
     if expected == 0:
         raise DataError(f"MNIST file {file} holds no examples (dimensions {dims})")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(dims)
+
+
+def _check_data_memory(file: Path, claim: str, nbytes: int) -> None:
+    """Refuse data whose raw bytes (read, then converted to float64: 9x for
+    bytes) could not fit in memory."""
+    limit = memory_limit_bytes()
+    if nbytes > limit:
+        raise DataError(
+            f"data file {file}: {claim} ({format_bytes(nbytes)} of data), more than "
+            f"the {format_bytes(limit)} of memory of this machine"
+        )
 
 
 def _read_mnist(root: Path) -> LabeledDataset:
@@ -465,34 +509,86 @@ def _read_mnist(root: Path) -> LabeledDataset:
 # --------------------------------------------------------------------------
 
 
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a member first, or an empty archive
+_NPY_MAGIC = b"\x93NUMPY"
+
+
 def _read_npz_arrays(
     fh: io.BufferedReader, file: Path
 ) -> tuple[str, str, np.ndarray, np.ndarray]:
-    """(x key, y key, x, y) from an open .npz file; never unpickles objects."""
-    try:
-        archive = np.load(fh, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise DataError(f"cannot read npz data file {file}: {e}") from e
-    if not isinstance(archive, np.lib.npyio.NpzFile):
+    """(x key, y key, x, y) from an open .npz file.
+
+    Never unpickles: each member's .npy header is read first, and a member that
+    holds Python objects, claims more data than it holds, or more than fits in
+    memory is refused before its data is read.
+    """
+    magic = fh.read(6)
+    fh.seek(0)
+    if magic == _NPY_MAGIC:
         raise DataError(
             f"{file} is a single .npy array, expected an .npz archive with arrays "
             "'x' and 'y' (or 'features' and 'labels')"
         )
-    with archive:
-        names = set(archive.files)
-        if {"x", "y"} <= names:
-            x_key, y_key = "x", "y"
-        elif {"features", "labels"} <= names:
-            x_key, y_key = "features", "labels"
-        else:
-            raise DataError(
-                f"npz data file {file} holds arrays {sorted(names)}; expected 'x' and "
-                "'y' (or 'features' and 'labels')"
-            )
-        try:
-            return x_key, y_key, archive[x_key], archive[y_key]
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-            raise DataError(f"cannot read arrays of npz data file {file}: {e}") from e
+    if magic[:4] not in _ZIP_MAGICS:
+        raise DataError(
+            f"cannot read npz data file {file}: not an .npz (zip) archive "
+            f"(it starts with {excerpt(magic[:4])})"
+        )
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            members = {
+                (n[:-4] if n.endswith(".npy") else n): n for n in archive.namelist()
+            }
+            if {"x", "y"} <= members.keys():
+                x_key, y_key = "x", "y"
+            elif {"features", "labels"} <= members.keys():
+                x_key, y_key = "features", "labels"
+            else:
+                raise DataError(
+                    f"npz data file {file} holds arrays "
+                    f"{excerpt(sorted(members))}; expected 'x' and 'y' (or "
+                    "'features' and 'labels')"
+                )
+            x = _read_npz_member(archive, members[x_key], x_key, file)
+            y = _read_npz_member(archive, members[y_key], y_key, file)
+            return x_key, y_key, x, y
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise DataError(
+            f"cannot read npz data file {file}: {str(e)[:200]}"
+        ) from None
+
+
+def _read_npz_member(
+    archive: zipfile.ZipFile, member: str, key: str, file: Path
+) -> np.ndarray:
+    """One array of an npz archive, its header checked before its data is read."""
+    where = f"npz data file {file}: '{key}'"
+    info = archive.getinfo(member)
+    with archive.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(f)
+        header_size = f.tell()
+    if dtype.hasobject:
+        raise DataError(
+            f"{where} holds Python objects (dtype {dtype}); only plain numeric "
+            "arrays are read (objects would need unpickling, which is refused)"
+        )
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > info.file_size - header_size:
+        raise DataError(
+            f"{where} is truncated: its header gives shape {excerpt(shape)} "
+            f"({nbytes} bytes) but the archive holds {info.file_size - header_size}"
+        )
+    _check_data_memory(file, f"'{key}' has shape {excerpt(shape)}", nbytes)
+    with archive.open(info) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
 
 
 def _read_npz(file: Path) -> LabeledDataset:
@@ -512,8 +608,13 @@ def _read_npz(file: Path) -> LabeledDataset:
         raise DataError(
             f"npz data file {file}: '{x_key}' must be numeric, got dtype {x.dtype}"
         )
-    if not np.all(np.isfinite(x)):
-        raise DataError(f"npz data file {file}: '{x_key}' holds NaN or infinite values")
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.all(np.isfinite(x.astype(np.float64)))
+    if not finite:
+        raise DataError(
+            f"npz data file {file}: '{x_key}' holds NaN or infinite values (or values "
+            "too large for a float64)"
+        )
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise DataError(
             f"npz data file {file}: '{y_key}' must be 1-D with one label per row of "
@@ -526,7 +627,18 @@ def _read_npz(file: Path) -> LabeledDataset:
                 f"npz data file {file}: '{y_key}' must hold integer class ids, "
                 "found non-integer values"
             )
-    elif not np.issubdtype(y.dtype, np.integer):
+        if np.any(np.abs(y) >= _MAX_CLASS_ID):
+            raise DataError(
+                f"npz data file {file}: '{y_key}' holds class ids beyond "
+                f"+-{_MAX_CLASS_ID}"
+            )
+    elif np.issubdtype(y.dtype, np.integer):
+        if y.size and (y.max() >= _MAX_CLASS_ID or y.min() <= -_MAX_CLASS_ID):
+            raise DataError(
+                f"npz data file {file}: '{y_key}' holds class ids beyond "
+                f"+-{_MAX_CLASS_ID}"
+            )
+    else:
         raise DataError(
             f"npz data file {file}: '{y_key}' must hold integer class ids, got "
             f"dtype {y.dtype}"

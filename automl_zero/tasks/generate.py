@@ -1,0 +1,324 @@
+"""Task generation: the task creators of each task type, and the
+instantiation of whole collections from task specs (SPEC §5.5, §10).
+
+Random numbers come from ``numpy.random.Generator(MT19937(...))`` seeded with
+the original's seed offsets (``spec``); the streams are deterministic but not
+bit-identical to the C++ ones (not required, SPEC §5.5 [REC]).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from automl_zero.errors import ConfigError, DataError, excerpt
+from automl_zero.tasks._checks import UINT32, is_int
+from automl_zero.tasks.datasets import load_dataset
+from automl_zero.tasks.spec import (
+    AFFINE_DATA_SEED_OFFSET,
+    AFFINE_PARAM_SEED_OFFSET,
+    LINEAR_DATA_SEED_OFFSET,
+    LINEAR_PARAM_SEED_OFFSET,
+    NN_DATA_SEED_OFFSET,
+    NN_PARAM_SEED_OFFSET,
+    PROJECTED_MAX_EXAMPLES_PER_CLASS,
+    PROJECTED_NUM_CLASSES,
+    PROJECTED_PAIR_SALT,
+    RANDOMIZE_DATA_SALT,
+    RANDOMIZE_PARAM_SALT,
+    TASK_TYPES,
+    TaskSpec,
+)
+from automl_zero.tasks.task import Task, generate_epochs, generator
+
+__all__ = ["choose_projected_pair", "create_task", "make_tasks", "randomize_task_seeds"]
+
+# --------------------------------------------------------------------------
+# Task creators. Each returns (train_x, train_y, valid_x, valid_y, name).
+# --------------------------------------------------------------------------
+
+_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]
+_PROJECTED = "projected_binary_classification_task"
+
+
+def _default_name(spec: TaskSpec, data_seed: int, param_seed: int) -> str:
+    return f"{spec.task_type}[data_seed={data_seed},param_seed={param_seed}]"
+
+
+def _gaussian_inputs(
+    spec: TaskSpec, data_seed: int, offset: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """x ~ N(0,1)^F for every train example, then every valid example."""
+    rng = generator(data_seed, offset)
+    n_train, n_valid = spec.num_train_examples, spec.num_valid_examples
+    x = rng.standard_normal((n_train + n_valid, spec.features_size))
+    return np.ascontiguousarray(x[:n_train]), np.ascontiguousarray(x[n_train:])
+
+
+def _create_linear(spec: TaskSpec, data_seed: int, param_seed: int) -> _Arrays:
+    tx, vx = _gaussian_inputs(spec, data_seed, LINEAR_DATA_SEED_OFFSET)
+    w = generator(param_seed, LINEAR_PARAM_SEED_OFFSET).standard_normal(
+        spec.features_size
+    )
+    return tx, tx @ w, vx, vx @ w, _default_name(spec, data_seed, param_seed)
+
+
+def _create_affine(spec: TaskSpec, data_seed: int, param_seed: int) -> _Arrays:
+    tx, vx = _gaussian_inputs(spec, data_seed, AFFINE_DATA_SEED_OFFSET)
+    rng = generator(param_seed, AFFINE_PARAM_SEED_OFFSET)
+    u = rng.standard_normal(spec.features_size)
+    a = rng.standard_normal()
+    return tx, tx @ u + a, vx, vx @ u + a, _default_name(spec, data_seed, param_seed)
+
+
+def _create_2layer_nn(spec: TaskSpec, data_seed: int, param_seed: int) -> _Arrays:
+    tx, vx = _gaussian_inputs(spec, data_seed, NN_DATA_SEED_OFFSET)
+    f = spec.features_size
+    rng = generator(param_seed, NN_PARAM_SEED_OFFSET)
+    m = rng.standard_normal((f, f))  # row-major fill, as the original
+    m[[0, 2], :] = 0.0  # the original's teacher has hidden units 0 and 2 switched off
+    u = rng.standard_normal(f)
+    u[[0, 2]] = 0.0
+
+    def teacher(x: np.ndarray) -> np.ndarray:
+        return np.maximum(x @ m.T, 0.0) @ u
+
+    return tx, teacher(tx), vx, teacher(vx), _default_name(spec, data_seed, param_seed)
+
+
+def _create_constant(value: float) -> Callable[[TaskSpec, int, int], _Arrays]:
+    def create(spec: TaskSpec, data_seed: int, param_seed: int) -> _Arrays:
+        f, nt, nv = spec.features_size, spec.num_train_examples, spec.num_valid_examples
+        return (
+            np.full((nt, f), value),
+            np.full(nt, value),
+            np.full((nv, f), value),
+            np.full(nv, value),
+            _default_name(spec, data_seed, param_seed),
+        )
+
+    return create
+
+
+def _create_increment(spec: TaskSpec, data_seed: int, param_seed: int) -> _Arrays:
+    def ramp(n: int) -> tuple[np.ndarray, np.ndarray]:
+        # Example k: every feature and the label equal k * increment.
+        y = np.arange(n, dtype=np.float64) * spec.increment
+        return np.ascontiguousarray(
+            np.repeat(y[:, None], spec.features_size, axis=1)
+        ), y
+
+    tx, ty = ramp(spec.num_train_examples)
+    vx, vy = ramp(spec.num_valid_examples)  # validation restarts at 0
+    return tx, ty, vx, vy, _default_name(spec, data_seed, param_seed)
+
+
+def _create_fixed(spec: TaskSpec, data_seed: int, param_seed: int) -> _Arrays:
+    return (
+        np.array(spec.train_features, dtype=np.float64),
+        np.array(spec.train_labels, dtype=np.float64),
+        np.array(spec.valid_features, dtype=np.float64),
+        np.array(spec.valid_labels, dtype=np.float64),
+        _default_name(spec, data_seed, param_seed),
+    )
+
+
+def choose_projected_pair(spec: TaskSpec, data_seed: int) -> tuple[int, int, int]:
+    """(positive_class, negative_class, split_seed) of a projected task (SPEC §10.4).
+
+    With explicit classes the split/projection seed is
+    ``min + data_seed % (max - min)``. Otherwise a generator seeded from
+    ``data_seed`` picks a pair uniformly among the 45 pairs (i < j, positive = i)
+    minus ``held_out_pairs``, then a seed uniformly in ``[min, max)``.
+    """
+    lo, hi = spec.min_supported_data_seed, spec.max_supported_data_seed
+    if spec.positive_class is not None and spec.negative_class is not None:
+        return spec.positive_class, spec.negative_class, lo + data_seed % (hi - lo)
+    held_out = set(spec.held_out_pairs)
+    pairs = [
+        (i, j)
+        for i in range(PROJECTED_NUM_CLASSES)
+        for j in range(i + 1, PROJECTED_NUM_CLASSES)
+        if (i, j) not in held_out
+    ]
+    rng = np.random.Generator(
+        np.random.MT19937(
+            np.random.SeedSequence([PROJECTED_PAIR_SALT, data_seed % UINT32])
+        )
+    )
+    pos, neg = pairs[int(rng.integers(0, len(pairs)))]
+    return pos, neg, int(rng.integers(lo, hi))
+
+
+@functools.lru_cache(maxsize=32)
+def _projected_data(
+    dataset_name: str,
+    path: str | None,
+    pos: int,
+    neg: int,
+    seed: int,
+    features_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Full projected train/valid splits of one (pair, seed), as generate_datasets.py.
+
+    Returned arrays are read-only (they are cached and shared); callers copy.
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    ds = load_dataset(dataset_name, path)
+    idx = []
+    for cls_id in (pos, neg):  # positive examples first, as the original
+        found = np.flatnonzero(ds.labels == cls_id)
+        if found.size == 0:
+            raise DataError(
+                f"data set {ds.name} has no examples of class {cls_id} (it has classes "
+                f"{sorted(ds.class_counts())})"
+            )
+        idx.append(found[:PROJECTED_MAX_EXAMPLES_PER_CLASS])
+    x = ds.features[np.concatenate(idx)]
+    y = np.concatenate([np.ones(idx[0].size), np.zeros(idx[1].size)])
+    # Split sizes of the original for 10000 examples (8000 / 1000 / 1000), kept in
+    # proportion for smaller data sets: test = 10%, valid = 1/9 of the rest.
+    n = y.size
+    n_test = n // 10
+    n_valid = (n - n_test) // 9
+    n_train = n - n_test - n_valid
+    if min(n_test, n_valid, n_train) < 2:
+        raise DataError(
+            f"data set {ds.name}: classes {pos} and {neg} have only {n} examples in "
+            "all, too few to split into train, valid and test sets"
+        )
+    try:
+        x_tv, _, y_tv, _ = train_test_split(
+            x, y, train_size=n - n_test, test_size=n_test, random_state=seed, stratify=y
+        )
+        x_train, x_valid, y_train, y_valid = train_test_split(
+            x_tv,
+            y_tv,
+            train_size=n_train,
+            test_size=n_valid,
+            random_state=seed,
+            stratify=y_tv,
+        )
+    except ValueError as e:
+        raise DataError(
+            f"data set {ds.name}: cannot split classes {pos}/{neg} ({n} examples): {e}"
+        ) from e
+    projection = np.random.RandomState(seed).randn(x.shape[1], features_size)
+    scaler = StandardScaler().fit(x_train @ projection)  # fit on train only
+    out = (
+        np.ascontiguousarray(scaler.transform(x_train @ projection), dtype=np.float64),
+        np.ascontiguousarray(y_train, dtype=np.float64),
+        np.ascontiguousarray(scaler.transform(x_valid @ projection), dtype=np.float64),
+        np.ascontiguousarray(y_valid, dtype=np.float64),
+    )
+    for arr in out:
+        arr.setflags(write=False)
+    return out
+
+
+def _create_projected(spec: TaskSpec, data_seed: int, param_seed: int) -> _Arrays:
+    pos, neg, seed = choose_projected_pair(spec, data_seed)
+    name = (
+        f"{_PROJECTED}[{spec.dataset_name},pos={pos},neg={neg},seed={seed},"
+        f"dim={spec.features_size},data_seed={data_seed}]"
+    )
+    # Resolve the path first so that the cache key does not depend on the cwd.
+    path = None if spec.path is None else str(Path(spec.path).expanduser().resolve())
+    tx, ty, vx, vy = _projected_data(
+        spec.dataset_name, path, pos, neg, seed, spec.features_size
+    )
+    for split, have, want in (
+        ("train", ty.size, spec.num_train_examples),
+        ("valid", vy.size, spec.num_valid_examples),
+    ):
+        if want > have:
+            raise DataError(
+                f"{name}: num_{split}_examples is {want} but only {have} {split} "
+                f"examples are available for classes {pos}/{neg} of {spec.dataset_name}"
+            )
+    nt, nv = spec.num_train_examples, spec.num_valid_examples
+    # The first N examples, as the original's reader; copies, so tasks own their data.
+    return tx[:nt].copy(), ty[:nt].copy(), vx[:nv].copy(), vy[:nv].copy(), name
+
+
+_CREATORS: dict[str, Callable[[TaskSpec, int, int], _Arrays]] = {
+    "scalar_linear_regression_task": _create_linear,
+    "scalar_affine_regression_task": _create_affine,
+    "scalar_2layer_nn_regression_task": _create_2layer_nn,
+    _PROJECTED: _create_projected,
+    "unit_test_zeros_task": _create_constant(0.0),
+    "unit_test_ones_task": _create_constant(1.0),
+    "unit_test_increment_task": _create_increment,
+    "unit_test_fixed_task": _create_fixed,
+}
+assert set(_CREATORS) == set(TASK_TYPES)
+
+
+def create_task(
+    spec: TaskSpec, data_seed: int, param_seed: int, index: int = 0
+) -> Task:
+    """Instantiate one task of ``spec`` with the given seeds (the C++ CreateTask)."""
+    tx, ty, vx, vy, name = _CREATORS[spec.task_type](spec, data_seed, param_seed)
+    return Task(
+        train_features=np.ascontiguousarray(tx, dtype=np.float64),
+        train_labels=np.ascontiguousarray(ty, dtype=np.float64),
+        valid_features=np.ascontiguousarray(vx, dtype=np.float64),
+        valid_labels=np.ascontiguousarray(vy, dtype=np.float64),
+        eval_type=spec.eval_type,  # never None after TaskSpec.__post_init__
+        epochs=generate_epochs(
+            spec.num_train_examples, spec.num_train_epochs, data_seed
+        ),
+        index=index,
+        data_seed=data_seed,
+        param_seed=param_seed,
+        name=name,
+    )
+
+
+def make_tasks(specs: Sequence[TaskSpec]) -> list[Task]:
+    """Instantiate all tasks of a collection, in order.
+
+    ``Task.index`` runs across all specs (it is part of the FEC key).
+    """
+    tasks: list[Task] = []
+    for spec in specs:
+        for data_seed, param_seed in spec.task_seeds():
+            tasks.append(create_task(spec, data_seed, param_seed, index=len(tasks)))
+    return tasks
+
+
+def randomize_task_seeds(specs: Sequence[TaskSpec], seed: int) -> list[TaskSpec]:
+    """New specs with ``num_tasks`` fresh param and data seeds each (SPEC §10.1).
+
+    Two generators, one for param seeds and one for data seeds, are seeded from
+    ``seed`` (mixed with the original's salts through numpy's SeedSequence) and
+    run across the specs in order. Deterministic for a given ``seed``.
+    """
+    if not is_int(seed):
+        raise ConfigError(f"seed: must be an integer, got {excerpt(seed)}")
+    entropy = int(seed) % 2**64
+
+    def gen(salt: int) -> np.random.Generator:
+        return np.random.Generator(
+            np.random.MT19937(np.random.SeedSequence([salt, entropy]))
+        )
+
+    param_gen, data_gen = gen(RANDOMIZE_PARAM_SALT), gen(RANDOMIZE_DATA_SALT)
+    out = []
+    for spec in specs:
+        param_seeds = tuple(
+            int(s) for s in param_gen.integers(1, UINT32, spec.num_tasks)
+        )
+        data_seeds = tuple(
+            int(s) for s in data_gen.integers(1, UINT32, spec.num_tasks)
+        )
+        out.append(
+            dataclasses.replace(spec, param_seeds=param_seeds, data_seeds=data_seeds)
+        )
+    return out
