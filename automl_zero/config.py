@@ -1,5 +1,5 @@
 """Experiment configs: TOML files mirroring the original's SearchExperimentSpec,
-its memory build flags and the run_search_experiment flags (SPEC §9.2-§9.3).
+its memory build flags and the run_search_experiment flags (docs/semantics.md §9).
 
 A config file is flat: run flags, memory sizes and the search experiment spec
 fields at top level, ``[fec]`` and ``[train_budget]`` tables, and
@@ -33,6 +33,7 @@ from automl_zero.engine.settings import (
     FITNESS_COMBINATION_MODES,
     MUTATION_TYPES,
     SEARCH_METHODS,
+    op_memory_problem,
 )
 from automl_zero.errors import ConfigError, excerpt, format_bytes
 from automl_zero.executor.executor import MemorySpec, default_task_chunk
@@ -78,7 +79,7 @@ MAX_ADDRESSES = MAX_ADDRESS + 1
 
 @dataclass(frozen=True)
 class FECSpec:
-    """Functional equivalence checking (SPEC §7): fingerprint size and LRU cache."""
+    """Functional equivalence checking (docs/semantics.md §7): fingerprint size and LRU cache."""
 
     num_train_examples: int
     num_valid_examples: int
@@ -91,7 +92,7 @@ class FECSpec:
 
 @dataclass(frozen=True)
 class TrainBudgetSpec:
-    """Compute-cost train budget (SPEC §8.7)."""
+    """Compute-cost train budget (docs/semantics.md §6.3)."""
 
     train_budget_baseline: str = "NEURAL_NET_ALGORITHM"
     train_budget_threshold_factor: float = 2.0
@@ -425,6 +426,11 @@ def _validate(cfg: Config) -> None:
         if hi and lo > hi:
             raise ConfigError(f"{src}: mutate_{fname}_size_min ({lo}) > "
                               f"mutate_{fname}_size_max ({hi})")
+        for name in getattr(cfg, f"{fname}_ops"):
+            problem = op_memory_problem(op_by_name(name).code, cfg.memory.sizes)
+            if problem:
+                raise ConfigError(f"{src}: {fname}_ops: {problem}; add addresses "
+                                  f"(num_*_addresses) or remove the op")
     _check_resources(cfg)
 
 

@@ -265,3 +265,12 @@ def test_absurd_sizes_are_refused_with_the_memory_they_need(override, message):
 def test_random_search_keeps_no_population():
     cfg = load_config(DEMO, ["method=RANDOM_SEARCH", "population_size=1000000000000"])
     assert cfg.population_size == 10**12
+
+
+def test_ops_that_cannot_be_written_with_this_memory_are_refused():
+    with pytest.raises(ConfigError, match=r"setup_ops: SCALAR_VECTOR_PRODUCT_OP writes a "
+                                          r"vector, but memory has no vector address"):
+        load_config("configs/demo_linear.toml", ["num_vector_addresses=1"])
+    with pytest.raises(ConfigError, match=r"setup_ops: MATRIX_GAUSSIAN_SET_OP writes a "
+                                          r"matrix, but memory has no matrix address"):
+        load_config("configs/baseline_digits.toml", ["num_matrix_addresses=0"])

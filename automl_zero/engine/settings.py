@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from automl_zero.language.ops import OPS, Kind
+
 __all__ = ["MUTATION_TYPES", "SEARCH_METHODS", "FEC_KEYINGS", "FITNESS_COMBINATION_MODES", "EvolutionSettings",
-           "FECSettings"]
+           "FECSettings", "op_memory_problem"]
 
 # The original's MutationType names, in the order of their numeric codes in
 # the numba mutator (``_mutation_kernel``).
@@ -31,6 +33,23 @@ FITNESS_COMBINATION_MODES = ("MEAN_FITNESS_COMBINATION", "MEDIAN_FITNESS_COMBINA
 # ALGORITHM: one FEC entry per algorithm over all tasks; TASK: one entry per
 # (algorithm, task), as the original (docs/semantics.md §7).
 FEC_KEYINGS = ("ALGORITHM", "TASK")
+
+
+def op_memory_problem(op: int, memory_sizes: tuple[int, int, int]) -> str | None:
+    """Why the mutator cannot write instruction ``op`` with this memory (None:
+    it can). Outputs never go to s0 (the label) or v0 (the features)."""
+    spec = OPS[op]
+    first_output = {Kind.SCALAR: 1, Kind.VECTOR: 1, Kind.MATRIX: 0}
+    names = {Kind.SCALAR: "scalar", Kind.VECTOR: "vector", Kind.MATRIX: "matrix"}
+    size = dict(zip((Kind.SCALAR, Kind.VECTOR, Kind.MATRIX), memory_sizes, strict=True))
+    for kind in (spec.in1, spec.in2):
+        if kind != Kind.NONE and size[kind] < 1:
+            return f"{spec.name} reads a {names[kind]} but memory has none"
+    if spec.out != Kind.NONE and size[spec.out] <= first_output[spec.out]:
+        return (f"{spec.name} writes a {names[spec.out]}, but memory has no "
+                f"{names[spec.out]} address it may write "
+                f"({size[spec.out]} in all; s0 and v0 are never written)")
+    return None
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,12 @@ class EvolutionSettings:
         unknown = set(self.allowed_mutation_types) - set(MUTATION_TYPES)
         if unknown:
             raise ValueError(f"unknown mutation types {sorted(unknown)}")
+        for component, ops in zip(("setup", "predict", "learn"), self.op_codes,
+                                  strict=True):
+            for op in ops:
+                problem = op_memory_problem(op, self.memory_sizes)
+                if problem:
+                    raise ValueError(f"{component}_ops: {problem}")
 
 
 @dataclass(frozen=True)

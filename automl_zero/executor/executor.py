@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from automl_zero.executor import _kernel
+from automl_zero.executor._kernel import execute_group as _execute_group
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.instruction import FEATURES_VECTOR_ADDRESS
 from automl_zero.language.ops import IS_RANDOM, OUT_KIND, Kind
@@ -332,7 +332,7 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         s_g = np.zeros((p_mem, n_s, t))
         v_g = np.zeros((p_mem, n_v, f, t))
         m_g = np.zeros((p_mem, n_m, f, f, t))
-        _kernel.execute_group(code, data, starts, seeds_arr, g.train_x, g.train_y,
+        _execute_group(code, data, starts, seeds_arr, g.train_x, g.train_y,
                               g.per_epoch, n_all, g.valid_x, g.valid_y,
                               n_valid, float(g.n_valid), g.is_accuracy, g.num_real,
                               memory.num_scalar_addresses,
@@ -363,7 +363,7 @@ def needs_compile(batch: TaskBatch) -> bool:
     not have in memory or in numba's on-disk cache (a first run: ~25 s). False
     when that cannot be told (an unknown numba cache layout)."""
     wanted = {(batch.features_size, g.lanes) for g in batch.groups}
-    dispatcher = _kernel.execute_group
+    dispatcher = _execute_group
     for sig in dispatcher.signatures:
         wanted.discard((len(sig[-2]), len(sig[-1])))
     if not wanted:

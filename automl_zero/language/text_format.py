@@ -1,4 +1,4 @@
-"""The paper-style text format of algorithms: printer and parser (SPEC §2, §4).
+"""The paper-style text format of algorithms: printer and parser (docs/semantics.md §2).
 
 Everything here is derived from the op table: the printer fills ``Op.fmt`` and
 the parser matches token sequences built from ``Op.fmt`` and ``Op.alt_fmts``,

@@ -8,7 +8,7 @@ TRAIN split is read: the original builds its binary tasks from it alone.
 Nothing here touches the network. A missing or malformed file raises
 :class:`~automl_zero.errors.DataError` naming the file and what is wrong.
 
-Supported sources (SPEC §10.4):
+Supported sources (docs/semantics.md §12.5):
 
 * ``digits``: scikit-learn's bundled 8x8 digits (1797 examples, 64 features,
   values 0-16). Works offline; the default for tests and small demos.

@@ -1,9 +1,9 @@
 """Task generation: the task creators of each task type, and the
-instantiation of whole collections from task specs (SPEC §5.5, §10).
+instantiation of whole collections from task specs (docs/semantics.md §4.5, §12).
 
 Random numbers come from ``numpy.random.Generator(MT19937(...))`` seeded with
 the original's seed offsets (``spec``); the streams are deterministic but not
-bit-identical to the C++ ones (not required, SPEC §5.5 [REC]).
+bit-identical to the C++ ones (not required, docs/semantics.md §4.5).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def _create_fixed(spec: TaskSpec, data_seed: int, param_seed: int) -> _Arrays:
 
 
 def choose_projected_pair(spec: TaskSpec, data_seed: int) -> tuple[int, int, int]:
-    """(positive_class, negative_class, split_seed) of a projected task (SPEC §10.4).
+    """(positive_class, negative_class, split_seed) of a projected task (docs/semantics.md §12.5).
 
     With explicit classes the split/projection seed is
     ``min + data_seed % (max - min)``. Otherwise a generator seeded from
@@ -294,7 +294,7 @@ def make_tasks(specs: Sequence[TaskSpec]) -> list[Task]:
 
 
 def randomize_task_seeds(specs: Sequence[TaskSpec], seed: int) -> list[TaskSpec]:
-    """New specs with ``num_tasks`` fresh param and data seeds each (SPEC §10.1).
+    """New specs with ``num_tasks`` fresh param and data seeds each (docs/semantics.md §12.1).
 
     Two generators, one for param seeds and one for data seeds, are seeded from
     ``seed`` (mixed with the original's salts through numpy's SeedSequence) and

@@ -1,8 +1,8 @@
 """Task specs: a family of ``num_tasks`` tasks of one type as written in
 configs (the original's ``TaskSpec`` proto, flattened for TOML), their field
-parsing and validation, the task seeds and the seed constants (SPEC §10).
+parsing and validation, the task seeds and the seed constants (docs/semantics.md §12).
 
-Task types (SPEC §10.2-10.5, paper §4.1):
+Task types (docs/semantics.md §12.2-§12.6, paper §4.1):
 
 * ``scalar_linear_regression_task``: ``y = w . x``.
 * ``scalar_affine_regression_task``: ``y = u . x + a`` (paper only).
@@ -51,7 +51,7 @@ __all__ = [
     "task_seeds",
 ]
 
-# Seed offsets (SPEC §10). Every generator is
+# Seed offsets (docs/semantics.md §12). Every generator is
 # Generator(MT19937((seed + OFFSET) mod 2**32)); the epoch orders' offset is
 # task.EPOCHS_SEED_OFFSET.
 LINEAR_DATA_SEED_OFFSET = 939723201
@@ -63,7 +63,7 @@ AFFINE_DATA_SEED_OFFSET = 418027263
 AFFINE_PARAM_SEED_OFFSET = 752390481
 NN_DATA_SEED_OFFSET = 865546086
 NN_PARAM_SEED_OFFSET = 174299604
-# Salts standing in for the original's HashMix(salt, seed) (SPEC §10.1, §10.4).
+# Salts standing in for the original's HashMix(salt, seed) (docs/semantics.md §12.1, §12.5).
 PROJECTED_PAIR_SALT = 856572777
 RANDOMIZE_PARAM_SALT = 85652777
 RANDOMIZE_DATA_SALT = 38272328
@@ -558,7 +558,7 @@ def task_seeds(
 ) -> list[int]:
     """Seed of each task: ``seeds[i]`` while given, then the previous seed + 1.
 
-    An empty ``seeds`` means ``defaults`` (SPEC §10.1). Arithmetic is mod 2**32.
+    An empty ``seeds`` means ``defaults`` (docs/semantics.md §12.1). Arithmetic is mod 2**32.
     """
     given = list(seeds) if seeds else list(defaults)
     out: list[int] = []

@@ -1,4 +1,4 @@
-"""Tasks: the data an algorithm is trained and validated on (SPEC §5.5, §10).
+"""Tasks: the data an algorithm is trained and validated on (docs/semantics.md §4.5, §12).
 
 A :class:`Task` holds one epoch of unique training examples, the validation
 examples and the per-epoch visiting orders; :func:`generate_epochs` makes the
@@ -59,7 +59,7 @@ def generate_epochs(num_examples: int, num_epochs: int, data_seed: int) -> np.nd
     """Visiting orders of the training examples, shape ``(num_epochs, num_examples)``.
 
     Row 0 is the identity order; row k is the order after k successive shuffles
-    of the index list (SPEC §5.5). The generator is seeded from
+    of the index list (docs/semantics.md §4.5). The generator is seeded from
     ``(data_seed + 3274582109) mod 2**32``.
     """
     rng = generator(data_seed, EPOCHS_SEED_OFFSET)
