@@ -315,3 +315,91 @@ class PackedMutator:
         if not types:
             raise AttributeError(name)
         return lambda parent, rng: self._of_type((types[0],), parent, rng)
+
+
+# --------------------------------------------------------------------------
+# "A search finds it" over several seeds (test_integration.py).
+# --------------------------------------------------------------------------
+
+
+def search_seed(args: tuple) -> tuple:
+    """Run one search: ``args`` = (config path, seed, run directory, overrides).
+    Returns (seed, SearchResult, wall seconds). A module-level function, so
+    that worker processes can run it."""
+    import time
+
+    import automl_zero as az
+
+    config, seed, out, overrides = args
+    start = time.perf_counter()
+    result = az.search(config, seed=seed, out=out, overrides=list(overrides))
+    return seed, result, time.perf_counter() - start
+
+
+def search_workers() -> int:
+    """Worker processes for seed loops: the CPUs this process may use (at
+    most 4); AUTOML_ZERO_TEST_WORKERS overrides."""
+    import os
+
+    if os.environ.get("AUTOML_ZERO_TEST_WORKERS"):
+        return max(1, int(os.environ["AUTOML_ZERO_TEST_WORKERS"]))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover (macOS, Windows)
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
+def k_of_n_searches(config: str, seeds: Sequence[int], k: int, success, out_dir,
+                    overrides: Sequence[str] = (), workers: int | None = None
+                    ) -> tuple[bool, list[str]]:
+    """Run searches of ``config`` with ``seeds`` (in order, ``workers`` at a
+    time) until ``k`` of them satisfy ``success(result) -> (ok, note)`` or
+    that became impossible; searches still running then are stopped.
+    Returns (at least k succeeded, one line per finished seed)."""
+    import multiprocessing
+    import time
+    from pathlib import Path
+
+    workers = search_workers() if workers is None else workers
+    jobs = [(str(config), s, str(Path(out_dir) / f"seed{s}"), tuple(overrides))
+            for s in seeds]
+    wins, done, lines = 0, 0, []
+    start = time.perf_counter()
+
+    def record(seed: int, result, wall: float) -> None:
+        nonlocal wins, done
+        ok, note = success(result)
+        wins += ok
+        done += 1
+        final = "-" if result.final_fitness is None else f"{result.final_fitness:.6f}"
+        lines.append(f"seed {seed}: {'ok' if ok else 'FAIL'} {wall:5.1f}s "
+                     f"stopped_by={result.stopped_by} search={result.search_fitness:.6f} "
+                     f"select={result.select_fitness:.6f} final={final} "
+                     f"experiments={result.experiments} "
+                     f"individuals={result.total_individuals} {note}")
+
+    def decided() -> bool:
+        return wins >= k or wins + (len(seeds) - done) < k
+
+    if workers <= 1:
+        for job in jobs:
+            record(*search_seed(job))
+            if decided():
+                break
+    else:
+        # spawn: a clean interpreter per worker (numba code comes from the
+        # on-disk cache); terminate() stops searches no longer needed.
+        pool = multiprocessing.get_context("spawn").Pool(workers)
+        try:
+            for outcome in pool.imap_unordered(search_seed, jobs):
+                record(*outcome)
+                if decided():
+                    break
+        finally:
+            pool.terminate()
+            pool.join()
+    lines.append(f"{wins} of {done} finished seeds succeeded (needed {k} of "
+                 f"{len(seeds)}), {time.perf_counter() - start:.1f}s with {workers} "
+                 f"worker(s)")
+    return wins >= k, lines

@@ -7,10 +7,7 @@ Kernel variants compiled here: (F=4, T=1) only (task_chunk=1).
 
 from __future__ import annotations
 
-import struct
-
 import numpy as np
-import pytest
 from helpers import (
     algorithm,
     const,
@@ -26,7 +23,6 @@ from automl_zero.language.effective import (
     effective_algorithm,
     effective_fraction,
     is_effectively_random,
-    structural_key,
 )
 from automl_zero.language.generator import (
     linear_algorithm,
@@ -34,9 +30,7 @@ from automl_zero.language.generator import (
     pad_algorithm,
 )
 from automl_zero.language.instruction import Instruction
-from automl_zero.language.ops import OPS, Kind
-from automl_zero.language.randomizer import random_data
-from automl_zero.tasks.task import Task
+from automl_zero.tasks import Task
 
 MEMORY = MemorySpec(6, 6, 3)
 SIZES = MEMORY.sizes
@@ -237,7 +231,7 @@ def test_result_is_cached_and_idempotent():
     eff = effective_algorithm(alg)
     assert effective_algorithm(alg) is eff
     assert effective_algorithm(eff) is eff
-    assert structural_key(alg) == structural_key(eff) == structural_key(lin)
+    assert eff == effective_algorithm(lin)
     fresh = Algorithm(eff.setup, eff.predict, eff.learn)
     assert effective_algorithm(fresh) is fresh
 
@@ -277,77 +271,3 @@ def test_random_programs_keep_fitness_and_train_steps():
     assert sum(e is not a for e, a in zip(effs, algs, strict=True)) > 200
 
 
-# --------------------------------------------------------------------------
-# Structural keys.
-# --------------------------------------------------------------------------
-
-
-def _canonical(alg: Algorithm) -> tuple:
-    """Instructions with constants compared bitwise (independent of the key)."""
-    def bits(x: float) -> bytes:
-        return struct.pack("<d", float("nan") if x != x else x)
-    return tuple(tuple((i.op, i.in1, i.in2, i.out, tuple(bits(d) for d in i.data))
-                       for i in comp) for comp in alg.components)
-
-
-def _mutate(rng: np.random.Generator, alg: Algorithm) -> Algorithm:
-    comps = [list(c) for c in alg.components]
-    k = int(rng.integers(3))
-    comp = comps[k]
-    kind = rng.integers(4)
-    if kind == 0 or not comp:  # insert
-        comp.insert(int(rng.integers(len(comp) + 1)), _random_ins(rng))
-    elif kind == 1:  # remove
-        del comp[int(rng.integers(len(comp)))]
-    elif kind == 2:  # randomize
-        comp[int(rng.integers(len(comp)))] = _random_ins(rng)
-    else:  # new constants (if any) or a new output address
-        i = int(rng.integers(len(comp)))
-        ins = comp[i]
-        if OPS[ins.op].data:
-            comp[i] = Instruction(ins.op, ins.in1, ins.in2, ins.out,
-                                  random_data(ins.op, rng))
-        elif OPS[ins.op].out != Kind.NONE:
-            comp[i] = Instruction(ins.op, ins.in1, ins.in2,
-                                  int(rng.integers(1, SIZES[OPS[ins.op].out - 1])))
-    return Algorithm(*(tuple(c) for c in comps))
-
-
-def test_structural_key_equality_iff_effective_equality():
-    rng = np.random.default_rng(5)
-    variants = []
-    for _ in range(40):
-        base = random_program(rng)
-        variants.append(base)
-        variants += [_mutate(rng, base) for _ in range(8)]
-    # Constants that differ only in sign of zero or NaN payload.
-    lin = linear_regressor(0.0)
-    variants += [lin, linear_regressor(-0.0), linear_regressor(float("nan")),
-                 lin.replace(setup=(Instruction(56, 0, 0, 2, (struct.unpack(
-                     "<d", struct.pack("<Q", 0xFFF8000000000001))[0], 0.0, 0.0)),))]
-    keys = [structural_key(a) for a in variants]
-    canon = [_canonical(effective_algorithm(a)) for a in variants]
-    by_key: dict[bytes, set] = {}
-    by_canon: dict[tuple, set] = {}
-    for i, (k, c) in enumerate(zip(keys, canon, strict=True)):
-        by_key.setdefault(k, set()).add(i)
-        by_canon.setdefault(c, set()).add(i)
-    assert sorted(map(sorted, by_key.values())) == sorted(map(sorted, by_canon.values()))
-    # Many mutations leave the effective algorithm unchanged.
-    assert len(by_key) < 0.8 * len(variants)
-    assert keys[-4] != keys[-3]  # 0.0 vs -0.0
-    assert keys[-2] == keys[-1]  # NaN payloads
-    assert isinstance(keys[0], bytes)
-
-
-@pytest.mark.parametrize("alg", [algorithm(), linear_regressor()])
-def test_structural_key_layout(alg):
-    key = structural_key(alg)
-    counts = struct.unpack("<3H", key[:6])
-    assert counts == tuple(len(c) for c in alg.components)
-    if len(alg) == 0:
-        assert key == b"\0" * 6
-    else:
-        # Linear: 1 const (op, out) + d0; 1 inner product (op, in1, in2, out); 4 x 4.
-        assert len(key) == 6 + 2 * (2 + 4 + 4 * 4) + 8
-        assert key[-8:] == struct.pack("<d", 0.01)

@@ -23,7 +23,7 @@ from automl_zero.language.generator import (
     random_algorithm,
 )
 from automl_zero.language.ops import op_by_name
-from automl_zero.tasks.task import EvalType, Task, TaskSpec, make_tasks
+from automl_zero.tasks import EvalType, Task, TaskSpec, make_tasks
 
 DEMO = "configs/demo_linear.toml"
 

@@ -33,7 +33,7 @@ from automl_zero.executor.executor import (
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.generator import linear_algorithm
 from automl_zero.language.instruction import index_to_float
-from automl_zero.tasks.task import EvalType, Task, TaskSpec, make_tasks
+from automl_zero.tasks import EvalType, Task, TaskSpec, make_tasks
 
 MEMORY = MemorySpec(10, 10, 3)
 SIZES = MEMORY.sizes

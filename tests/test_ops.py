@@ -21,7 +21,7 @@ from automl_zero.executor.executor import MemorySpec, TaskBatch, execute
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.instruction import Instruction, index_to_float
 from automl_zero.language.ops import IN1_KIND, IN2_KIND, IS_RANDOM, OPS, OUT_KIND, Kind
-from automl_zero.tasks.task import Task
+from automl_zero.tasks import Task
 
 S_N, V_N, M_N = 6, 6, 3  # memory used by the op tests
 MEMORY = MemorySpec(S_N, V_N, M_N)

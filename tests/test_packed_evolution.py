@@ -15,7 +15,7 @@ from naive import NaiveMemory, naive_op
 from automl_zero import config
 from automl_zero.config import load_config
 from automl_zero.engine import _mutation_kernel as mk
-from automl_zero.engine import packed_evolution
+from automl_zero.engine import packed_evolution, settings
 from automl_zero.engine.mutator import Mutator
 from automl_zero.engine.packed_evolution import (
     Layout,
@@ -63,9 +63,9 @@ def children_of(cfg, parent_index, n, seed=1):
 # --------------------------------------------------------------------------
 
 
-def test_mutation_type_codes_are_positions_in_config_mutation_types():
-    """The kernel's type codes (literals: config imports the engine) are the
-    positions in config.MUTATION_TYPES, which PackedEvolution encodes."""
+def test_mutation_type_codes_are_positions_in_mutation_types():
+    """The kernel's type codes are the positions in MUTATION_TYPES (the
+    config's names), which PackedEvolution encodes."""
     kernel = {"ALTER_PARAM": mk.ALTER_PARAM,
               "RANDOMIZE_INSTRUCTION": mk.RANDOMIZE_INSTRUCTION,
               "RANDOMIZE_COMPONENT_FUNCTION": mk.RANDOMIZE_COMPONENT_FUNCTION,
@@ -74,11 +74,10 @@ def test_mutation_type_codes_are_positions_in_config_mutation_types():
               "REMOVE_INSTRUCTION": mk.REMOVE_INSTRUCTION,
               "TRADE_INSTRUCTION": mk.TRADE_INSTRUCTION,
               "RANDOMIZE_ALGORITHM": mk.RANDOMIZE_ALGORITHM}
+    assert settings.MUTATION_TYPES == config.MUTATION_TYPES
     assert len(kernel) == len(config.MUTATION_TYPES)
     for name, code in kernel.items():
         assert config.MUTATION_TYPES[code] == name + "_MUTATION_TYPE", name
-    engine_settings = pytest.importorskip("automl_zero.engine.settings")
-    assert engine_settings.MUTATION_TYPES == config.MUTATION_TYPES
     cfg = load_config(DEMO)
     _, _, layout = population(cfg, 1)
     engine = PackedEvolution(evolution_settings(
@@ -101,7 +100,7 @@ def test_kernel_codes_are_the_op_table_codes():
     assert components == (mk._SETUP, mk._PREDICT)
     assert instruction.FEATURES_VECTOR_ADDRESS == mk._FEATURES
     # Address sets: scalar k -> bit k, vector k -> bit 21 + k, matrix -> 42 + k.
-    assert mk.ADDRESS_BITS == 21 == packed_evolution._MAX_DEAD_CODE_ADDRESSES
+    assert mk.ADDRESS_BITS == 21
     assert mk._S1_BIT == 1 << instruction.PREDICTIONS_SCALAR_ADDRESS
     assert mk._IO_BITS == (1 << instruction.LABELS_SCALAR_ADDRESS
                            | 1 << (21 + instruction.FEATURES_VECTOR_ADDRESS))
@@ -148,7 +147,7 @@ def test_partial_write_ops_are_those_that_write_one_element():
     assert partial == {OP_BY_NAME["VECTOR_CONST_SET_OP"].code,
                        OP_BY_NAME["MATRIX_CONST_SET_OP"].code}
     assert set(np.flatnonzero(packed_evolution._PARTIAL_WRITE)) == partial
-    assert partial == effective._PARTIAL_WRITE_OPS
+    assert partial == effective.PARTIAL_WRITE_OPS
 
 
 # --------------------------------------------------------------------------

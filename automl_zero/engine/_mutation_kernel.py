@@ -12,27 +12,27 @@ import numba as nb
 import numpy as np
 from numba.core.dispatcher import Dispatcher
 
+from automl_zero.engine.settings import MUTATION_TYPES
 from automl_zero.language import instruction
 from automl_zero.language.algorithm import COMPONENT_FUNCTIONS
 from automl_zero.language.ops import OP_BY_NAME, DataKind, Kind
 from automl_zero.language.randomizer import FIRST_OUT_ADDRESS
 
-# The integer codes below are derived from the op table and the reserved
-# addresses (numba freezes these globals into the compiled code as constants;
-# see _refresh_stale_cache for the on-disk cache). The mutation type codes
-# cannot be imported here (config imports the engine): they are the positions
-# in config.MUTATION_TYPES, which tests/test_packed_evolution.py pins.
+# Every integer code below is derived from settings.MUTATION_TYPES, the op
+# table and the reserved addresses. numba freezes these globals into the
+# compiled code as constants (see _refresh_stale_cache for the on-disk cache).
 
-# Mutation type codes (the original's MutationType enum values = positions in
-# config.MUTATION_TYPES, as PackedEvolution encodes allowed_mutation_types).
-ALTER_PARAM = 0
-RANDOMIZE_INSTRUCTION = 1
-RANDOMIZE_COMPONENT_FUNCTION = 2
-IDENTITY = 3
-INSERT_INSTRUCTION = 4
-REMOVE_INSTRUCTION = 5
-TRADE_INSTRUCTION = 6
-RANDOMIZE_ALGORITHM = 7
+# Mutation type codes: positions in MUTATION_TYPES (the original's
+# MutationType enum values), as PackedEvolution encodes allowed_mutation_types.
+_TYPE_CODE = {name: code for code, name in enumerate(MUTATION_TYPES)}
+ALTER_PARAM = _TYPE_CODE["ALTER_PARAM_MUTATION_TYPE"]
+RANDOMIZE_INSTRUCTION = _TYPE_CODE["RANDOMIZE_INSTRUCTION_MUTATION_TYPE"]
+RANDOMIZE_COMPONENT_FUNCTION = _TYPE_CODE["RANDOMIZE_COMPONENT_FUNCTION_MUTATION_TYPE"]
+IDENTITY = _TYPE_CODE["IDENTITY_MUTATION_TYPE"]
+INSERT_INSTRUCTION = _TYPE_CODE["INSERT_INSTRUCTION_MUTATION_TYPE"]
+REMOVE_INSTRUCTION = _TYPE_CODE["REMOVE_INSTRUCTION_MUTATION_TYPE"]
+TRADE_INSTRUCTION = _TYPE_CODE["TRADE_INSTRUCTION_MUTATION_TYPE"]
+RANDOMIZE_ALGORITHM = _TYPE_CODE["RANDOMIZE_ALGORITHM_MUTATION_TYPE"]
 
 # Address kinds (ops.Kind): the values of the in1/in2/out kind tables. Memory
 # sizes ``mem`` are (scalar, vector, matrix): kind k has mem[k - _SCALAR].
@@ -464,7 +464,8 @@ def _compiled_constants():
 def _refresh_stale_cache() -> None:
     """numba's on-disk cache is keyed on this file's source, not on the values
     of the globals frozen into the compiled code: after a change of the op
-    table or the reserved addresses, cached kernels would keep the old codes. Compare and, if stale, drop every kernel's cache."""
+    table, MUTATION_TYPES or the reserved addresses, cached kernels would
+    keep the old codes. Compare and, if stale, drop every kernel's cache."""
     if _compiled_constants() != _CONSTANTS:
         for fn in list(globals().values()):
             if isinstance(fn, Dispatcher):

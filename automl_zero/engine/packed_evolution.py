@@ -19,6 +19,7 @@ import numpy as np
 from automl_zero.engine import _mutation_kernel as mk
 from automl_zero.engine.settings import MUTATION_TYPES, EvolutionSettings
 from automl_zero.language.algorithm import Algorithm
+from automl_zero.language.effective import PARTIAL_WRITE_OPS
 from automl_zero.language.instruction import Instruction
 from automl_zero.language.ops import (
     DATA_KIND,
@@ -32,8 +33,7 @@ from automl_zero.language.ops import (
 __all__ = ["Layout", "PackedPopulation", "PackedEvolution", "Children", "executor_arrays"]
 
 # Ops that write one element of their output (the rest of it stays live).
-_PARTIAL_WRITE = np.array([op.name in ("VECTOR_CONST_SET_OP", "MATRIX_CONST_SET_OP")
-                           for op in OPS], dtype=np.bool_)
+_PARTIAL_WRITE = np.array([op.code in PARTIAL_WRITE_OPS for op in OPS], dtype=np.bool_)
 
 
 @dataclass(frozen=True)
@@ -220,8 +220,6 @@ class PackedEvolution:
 
 _TABLES = (IN1_KIND.astype(np.int64), IN2_KIND.astype(np.int64),
            OUT_KIND.astype(np.int64))
-# Address sets of the numba dead-code removal are bit sets in one int64.
-_MAX_DEAD_CODE_ADDRESSES = 21
 
 
 def executor_arrays(code: np.ndarray, data: np.ndarray, sizes: np.ndarray,
@@ -232,7 +230,7 @@ def executor_arrays(code: np.ndarray, data: np.ndarray, sizes: np.ndarray,
     when the memory is small enough for the numba analysis."""
     packed = mk.compact(code, data, sizes, np.asarray(rows, dtype=np.int64),
                         layout.offsets, IS_RANDOM, _TABLES[2])
-    if effective and max(memory_sizes) <= _MAX_DEAD_CODE_ADDRESSES:
+    if effective and max(memory_sizes) <= mk.ADDRESS_BITS:
         c, d, starts = mk.remove_dead_code(packed[0], packed[1], packed[2], *_TABLES,
                                            _PARTIAL_WRITE)
         packed = (c, d, starts, packed[3])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from automl_zero.language.ops import OPS, Kind
+from automl_zero.language.randomizer import FIRST_OUT_ADDRESS
 
 __all__ = ["MUTATION_TYPES", "SEARCH_METHODS", "FEC_KEYINGS", "FITNESS_COMBINATION_MODES", "EvolutionSettings",
            "FECSettings", "op_memory_problem"]
@@ -39,13 +40,12 @@ def op_memory_problem(op: int, memory_sizes: tuple[int, int, int]) -> str | None
     """Why the mutator cannot write instruction ``op`` with this memory (None:
     it can). Outputs never go to s0 (the label) or v0 (the features)."""
     spec = OPS[op]
-    first_output = {Kind.SCALAR: 1, Kind.VECTOR: 1, Kind.MATRIX: 0}
     names = {Kind.SCALAR: "scalar", Kind.VECTOR: "vector", Kind.MATRIX: "matrix"}
     size = dict(zip((Kind.SCALAR, Kind.VECTOR, Kind.MATRIX), memory_sizes, strict=True))
     for kind in (spec.in1, spec.in2):
         if kind != Kind.NONE and size[kind] < 1:
             return f"{spec.name} reads a {names[kind]} but memory has none"
-    if spec.out != Kind.NONE and size[spec.out] <= first_output[spec.out]:
+    if spec.out != Kind.NONE and size[spec.out] <= FIRST_OUT_ADDRESS[spec.out]:
         return (f"{spec.name} writes a {names[spec.out]}, but memory has no "
                 f"{names[spec.out]} address it may write "
                 f"({size[spec.out]} in all; s0 and v0 are never written)")

@@ -35,15 +35,11 @@ NO_OPs included: compute it on the original algorithm.
 from __future__ import annotations
 
 import dataclasses
-import struct
-import sys
-from array import array
-from operator import attrgetter
 
 from automl_zero.language.algorithm import Algorithm
-from automl_zero.language.ops import OPS, DataKind, Kind
+from automl_zero.language.ops import OPS, Kind
 
-__all__ = ["effective_algorithm", "is_effectively_random", "structural_key",
+__all__ = ["effective_algorithm", "is_effectively_random",
            "effective_fraction"]
 
 # --------------------------------------------------------------------------
@@ -52,30 +48,20 @@ __all__ = ["effective_algorithm", "is_effectively_random", "structural_key",
 
 # Kind -> lowest bit of its address space in the interleaved mask.
 _KIND_BIT = {Kind.NONE: 0, Kind.SCALAR: 1, Kind.VECTOR: 2, Kind.MATRIX: 4}
-_PARTIAL_WRITE_OPS = frozenset(op.code for op in OPS
+# Ops that write one element of their output: the rest of it stays live.
+PARTIAL_WRITE_OPS = frozenset(op.code for op in OPS
                                if op.name in ("VECTOR_CONST_SET_OP",
                                               "MATRIX_CONST_SET_OP"))
 _R1 = tuple(_KIND_BIT[op.in1] for op in OPS)  # bit of in1's space (0: no input)
 _R2 = tuple(_KIND_BIT[op.in2] for op in OPS)
 _W = tuple(_KIND_BIT[op.out] for op in OPS)  # bit of out's space (0: NO_OP)
 # Whole-value write: the output is dead before the instruction.
-_KILLS = tuple(op.out != Kind.NONE and op.code not in _PARTIAL_WRITE_OPS for op in OPS)
+_KILLS = tuple(op.out != Kind.NONE and op.code not in PARTIAL_WRITE_OPS for op in OPS)
 _RANDOM_OPS = frozenset(op.code for op in OPS if op.random)
-_NUM_DATA = {DataKind.NONE: 0, DataKind.ACTIVATION: 1, DataKind.VECTOR_INDEX_VALUE: 2,
-             DataKind.MATRIX_INDEX_VALUE: 3, DataKind.UNIFORM: 2, DataKind.GAUSSIAN: 2}
-# For the structural key: the op code and the addresses each op uses, and how
-# many constants it uses.
-_KEY_FIELDS = tuple(
-    attrgetter("op", *(name for name, kind in (("in1", op.in1), ("in2", op.in2),
-                                               ("out", op.out)) if kind != Kind.NONE))
-    for op in OPS)
-_NUM_DATA_BY_OP = tuple(_NUM_DATA[op.data] for op in OPS)
 
 _S1 = 1 << 3  # s1: read by the executor after every Predict
 _IO = 1 | 2  # s0 and v0: written by the executor before every Predict and Learn
 _NOT_IO = ~_IO
-_CANONICAL_NAN = struct.unpack("<d", struct.pack("<Q", 0x7FF8000000000000))[0]
-_BIG_ENDIAN = sys.byteorder == "big"
 
 # Masks by (op code, address), precomputed for addresses below _TABLE_ADDRESSES
 # (larger addresses take the generic pass): one table look-up per field.
@@ -201,44 +187,3 @@ def effective_fraction(alg: Algorithm) -> float:
     """Share of instructions (NO_OPs included) that are effective (1.0 if empty)."""
     n = len(alg)
     return len(effective_algorithm(alg)) / n if n else 1.0
-
-
-def structural_key(alg: Algorithm) -> bytes:
-    """A canonical byte string of the effective algorithm.
-
-    Layout: uint16 little-endian [len(setup), len(predict), len(learn), then per
-    instruction the op code and the addresses the op uses (in1, in2, out)],
-    followed by the float64 little-endian bits of the constants each op uses, in
-    instruction order. Fields an op ignores are left out (``Instruction.make`` and
-    random generation zero them anyway). Equal keys <=> equal effective
-    algorithms, comparing constants by their bits with all NaNs equal: unlike
-    ``Algorithm.__eq__``, 0.0 and -0.0 differ (they behave differently, e.g.
-    under 1/x). Addresses must be < 65536 (the original's uint16). For programs
-    that are not ``is_effectively_random``, equal keys imply equal fitness on
-    every task. Cached on ``alg``.
-    """
-    cache = alg._cache
-    key = cache.get("structural_key")
-    if key is not None:
-        return key
-    eff = effective_algorithm(alg)
-    setup, predict, learn = eff.setup, eff.predict, eff.learn
-    ints = [len(setup), len(predict), len(learn)]
-    floats = []
-    fields, num_data = _KEY_FIELDS, _NUM_DATA_BY_OP
-    for comp in (setup, predict, learn):
-        for ins in comp:
-            c = ins.op
-            ints += fields[c](ins)
-            nd = num_data[c]
-            if nd:
-                for d in ins.data[:nd]:
-                    floats.append(_CANONICAL_NAN if d != d else d)
-    ints = array("H", ints)
-    floats = array("d", floats)
-    if _BIG_ENDIAN:  # pragma: no cover
-        ints.byteswap()
-        floats.byteswap()
-    key = ints.tobytes() + floats.tobytes()
-    cache["structural_key"] = key
-    return key

@@ -10,7 +10,6 @@ task generation in :mod:`automl_zero.tasks.generate`; import everything from
 from __future__ import annotations
 
 import enum
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -247,21 +246,3 @@ def _checked_array(value: Any, label: str, ndim: int) -> np.ndarray:
     if not np.all(np.isfinite(out)):
         raise DataError(f"{label}: holds NaN or infinite values")
     return out
-
-
-# Names that moved to spec.py and generate.py, still importable from here for
-# old imports (``from automl_zero.tasks.task import TaskSpec``); new code
-# imports them from ``automl_zero.tasks``.
-_MOVED = {
-    **dict.fromkeys(("DEFAULT_DATA_SEEDS", "DEFAULT_PARAM_SEEDS", "TASK_TYPES", "TaskSpec",
-                     "task_seeds"), "automl_zero.tasks.spec"),
-    **dict.fromkeys(("choose_projected_pair", "create_task", "make_tasks",
-                     "randomize_task_seeds"), "automl_zero.tasks.generate"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
