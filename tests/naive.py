@@ -1,6 +1,6 @@
 """A slow, obviously-correct reference interpreter for AutoML-Zero (tests only).
 
-Written from the SPEC (§1 memory, §3 ops and numerics, §5 execution), not from
+Written from docs/semantics.md (§1 memory, §3 ops and numerics, §5 execution), not from
 the ``body`` strings of ``automl_zero/ops.py``, so that the numba kernel can be
 checked against an independent implementation.
 
@@ -9,7 +9,7 @@ Conventions:
 * Memory is three float64 banks: ``s`` (S,), ``v`` (V, F), ``m`` (M, F, F).
 * Every op computes its whole right-hand side into a fresh value first and then
   assigns it, so aliasing (``m0 = matmul(m0, m0)``) is correct by construction.
-  Only the const-set ops write a single element (SPEC §3.3 item 6).
+  Only the const-set ops write a single element (docs/semantics.md §3.5).
 * Reductions (dot, norms, means, standard deviations, matrix products) sum in
   index order with a plain running sum (row-major for matrices), so results are
   bit-for-bit reproducible rather than depending on numpy's pairwise sums.
@@ -17,7 +17,7 @@ Conventions:
   ``exp``...), with IEEE special cases (NaN, +-inf) spelled out explicitly,
   because :mod:`math` raises where C returns NaN or inf.
 * Random ops (59-64) draw from a ``numpy.random.Generator``: the distributions
-  and interval conventions of SPEC §3.3 are followed, the streams of the numba
+  and interval conventions of docs/semantics.md §3.5 are followed, the streams of the numba
   kernel are not reproduced.
 """
 
@@ -155,7 +155,7 @@ def _dot(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _naive_std(values: np.ndarray) -> float:
-    """Population std with the naive formula sqrt(E[x^2] - E[x]^2) (SPEC §3.3)."""
+    """Population std with the naive formula sqrt(E[x^2] - E[x]^2) (docs/semantics.md §3.5)."""
     flat = [float(x) for x in np.ravel(values)]
     n = len(flat)
     mean = _seq_sum(flat) / n
@@ -163,13 +163,13 @@ def _naive_std(values: np.ndarray) -> float:
 
 
 def float_to_index(d: float, features_size: int) -> int:
-    """The original's FloatToIndex: int(float32(F) * float32(d)) (SPEC §1.4)."""
+    """The original's FloatToIndex: int(float32(F) * float32(d)) (docs/semantics.md §1.4)."""
     return int(np.float32(features_size) * np.float32(d))
 
 
 def _uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     """absl::Uniform(IntervalOpen, lo, hi): lo when lo >= hi or hi - lo is not
-    finite (SPEC §3.3 item 4); otherwise a draw from the open interval."""
+    finite (docs/semantics.md §3.4); otherwise a draw from the open interval."""
     if not lo < hi or not math.isfinite(hi - lo):
         return lo
     while True:
@@ -353,7 +353,7 @@ _OPS: dict[int, tuple[str | None, str | None, str | None, _Rhs | None]] = {
         F, (F, F), lambda: _gaussian(r, d[0], d[1]))),
 }
 
-#: op code -> (in1, in2, out) address kinds, each "s", "v", "m" or None (SPEC §3.1).
+#: op code -> (in1, in2, out) address kinds, each "s", "v", "m" or None (docs/semantics.md §3.2).
 NAIVE_SIGNATURES: dict[int, tuple[str | None, str | None, str | None]] = {
     code: entry[:3] for code, entry in _OPS.items()
 }
@@ -397,7 +397,7 @@ def _run_component(component: Sequence[Any], memory: NaiveMemory, F: int,
 
 
 # --------------------------------------------------------------------------
-# Execution of one algorithm on one task (SPEC §5.2)
+# Execution of one algorithm on one task (docs/semantics.md §4)
 # --------------------------------------------------------------------------
 
 
@@ -419,7 +419,7 @@ def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
               num_train_examples: int | None = None,
               rng: np.random.Generator | None = None,
               num_valid_examples: int | None = None) -> NaiveRun:
-    """Run ``algorithm`` on ``task`` exactly as SPEC §5.2 describes.
+    """Run ``algorithm`` on ``task`` exactly as docs/semantics.md §4 describes.
 
     ``task`` needs ``train_features`` (N, F), ``train_labels`` (N,),
     ``valid_features``, ``valid_labels``, ``epochs`` (E, N) visiting orders and
@@ -525,7 +525,7 @@ def naive_evaluate(algorithm: Any, task: Any, num_scalars: int, num_vectors: int
                    num_train_examples: int | None = None,
                    rng: np.random.Generator | None = None,
                    num_valid_examples: int | None = None) -> float:
-    """Fitness of ``algorithm`` on ``task`` (SPEC §5.2)."""
+    """Fitness of ``algorithm`` on ``task`` (docs/semantics.md §4)."""
     return naive_run(algorithm, task, num_scalars, num_vectors, num_matrices,
                      max_abs_error, num_train_examples, rng,
                      num_valid_examples).fitness
@@ -535,7 +535,7 @@ def naive_train_steps(algorithm: Any, task: Any, num_scalars: int, num_vectors: 
                       num_matrices: int, max_abs_error: float = 100.0,
                       num_train_examples: int | None = None,
                       rng: np.random.Generator | None = None) -> int:
-    """Training steps (SPEC §5.7): one per Predict in training, the failing one
+    """Training steps (docs/semantics.md §4.8): one per Predict in training, the failing one
     included; validation is not counted."""
     return naive_run(algorithm, task, num_scalars, num_vectors, num_matrices,
                      max_abs_error, num_train_examples, rng).train_steps

@@ -36,7 +36,7 @@ MEMORY = MemorySpec(6, 6, 3)
 SIZES = MEMORY.sizes
 NO_OP = Instruction(0)
 
-# The original's LINEAR_ALGORITHM, LinearModel(lr) (SPEC §4.2): plain SGD.
+# The original's LINEAR_ALGORITHM, LinearModel(lr) (docs/semantics.md §2.4): plain SGD.
 linear_regressor = linear_algorithm
 
 

@@ -68,7 +68,7 @@ def test_padded_linear_regressor_has_the_same_fitness():
 
 
 def test_neural_net_learns_the_teacher_task():
-    # SPEC §15 item 7: NeuralNet(0.036210, 0.180920, 0.145231) on one F=4 2-layer
+    # docs/semantics.md §5.4: NeuralNet(0.036210, 0.180920, 0.145231) on one F=4 2-layer
     # teacher task with 10000 training examples (the C++ test expects ~0.9965).
     spec = TaskSpec("scalar_2layer_nn_regression_task", 4, 10000, 100, num_tasks=1)
     tasks = make_tasks([spec])
@@ -106,7 +106,7 @@ def test_train_budget_follows_compute_cost():
     assert budget.train_examples(doubled, 1000) == 1000  # exactly 2x: within
     tripled = nn.replace(predict=nn.predict * 3, learn=nn.learn * 3)
     assert budget.train_examples(tripled, 1000) == 0
-    # Reference costs of the unpadded network (SPEC §8.7).
+    # Reference costs of the unpadded network (docs/semantics.md §6.3).
     assert compute_cost(nn.setup) == 358864510
     assert compute_cost(nn.predict) == 26984126
     assert compute_cost(nn.learn) == 54920587

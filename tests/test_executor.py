@@ -1,4 +1,4 @@
-"""Executor semantics (SPEC §5, §6): hand-built algorithms in the spirit of the
+"""Executor semantics (docs/semantics.md §4, §5.3): hand-built algorithms in the spirit of the
 original's executor_test.cc, and a differential test of the numba kernel
 against the reference interpreter ``naive.py`` on random programs.
 
@@ -88,11 +88,11 @@ def naive(alg: Algorithm, task: Task, memory: MemorySpec = MEMORY, **kw):
     return naive_run(alg, task, *memory.sizes, **kw)
 
 
-# The original's LINEAR_ALGORITHM, LinearModel(lr) (SPEC §4.2): plain SGD.
+# The original's LINEAR_ALGORITHM, LinearModel(lr) (docs/semantics.md §2.4): plain SGD.
 linear_regressor = linear_algorithm
 
 
-# The original's NEURAL_NET_ALGORITHM, NeuralNet(lr, 0.1, 0.1) (SPEC §4.2):
+# The original's NEURAL_NET_ALGORITHM, NeuralNet(lr, 0.1, 0.1) (docs/semantics.md §2.4):
 # random (gaussian) initialisation in Setup.
 def neural_net(lr: float = 0.01) -> Algorithm:
     return algorithm(
@@ -229,7 +229,7 @@ def test_validation_does_not_see_labels():
 
 
 # --------------------------------------------------------------------------
-# Early stopping (SPEC §5.4).
+# Early stopping (docs/semantics.md §4.6).
 # --------------------------------------------------------------------------
 
 _SET_ONE = const(2, 1.0)
@@ -321,7 +321,7 @@ def test_custom_max_abs_error():
 
 
 # --------------------------------------------------------------------------
-# Epochs: best validation fitness; first-epoch vs later failures (SPEC §5.2).
+# Epochs: best validation fitness; first-epoch vs later failures (docs/semantics.md §4).
 # --------------------------------------------------------------------------
 
 
@@ -389,7 +389,7 @@ def test_validation_failure_does_not_stop_training():
 
 
 def test_validation_stops_at_the_failing_example():
-    """Same program as above. Per SPEC §5.2 the failing validation ends at call
+    """Same program as above. Per docs/semantics.md §4 the failing validation ends at call
     13, epoch 2 trains on calls 14..23 and validates on calls 24..28."""
     task = unit_task("zeros", 10, 5, epochs=2)
     expected = flip_and_squash(_rmse([1 / (13 - c) for c in range(24, 29)]))
@@ -419,7 +419,7 @@ def test_partial_epoch_budget():
 
 
 # --------------------------------------------------------------------------
-# Fitness of RMS_ERROR and ACCURACY tasks (SPEC §5.2, §5.3, §15 item 7).
+# Fitness of RMS_ERROR and ACCURACY tasks (docs/semantics.md §4, §5, §5.4).
 # --------------------------------------------------------------------------
 
 
@@ -494,7 +494,7 @@ def test_sigmoid_is_written_back_in_training_only():
 
 
 # --------------------------------------------------------------------------
-# v0 and memory persistence (SPEC §1.3, §5.6).
+# v0 and memory persistence (docs/semantics.md §1.2, §4.7).
 # --------------------------------------------------------------------------
 
 
@@ -540,7 +540,7 @@ def test_memory_persists_across_examples_epochs_and_validation():
 
 
 def test_num_valid_examples_limits_validation_but_not_the_divisor():
-    """SPEC §5.2: the loss of the first n examples is divided by all of them."""
+    """docs/semantics.md §4: the loss of the first n examples is divided by all of them."""
     rms = fixed_task([0.0] * 5, [1.0] * 4)
     assert run1(algorithm(), rms, num_valid_examples=1)[0] == pytest.approx(
         flip_and_squash(math.sqrt(1 / 4)), rel=1e-15)
@@ -626,13 +626,13 @@ def test_batched_algorithms_match_running_each_alone():
 
 
 def test_linear_regressor_solves_linear_tasks():
-    """LINEAR_ALGORITHM (lr 0.01, SPEC §4.2) reaches fitness >= 0.9999 on each
+    """LINEAR_ALGORITHM (lr 0.01, docs/semantics.md §2.4) reaches fitness >= 0.9999 on each
     of 10 default-seed scalar_linear_regression tasks (1000 / 100 examples)."""
     tasks = linear_tasks()
     res = run([linear_regressor(0.01), algorithm()], tasks)
     assert res.fitness.shape == (2, 10)
     assert np.all(res.fitness[0] >= 0.9999), res.fitness[0]
-    # Combined over the tasks by the evaluator (the default mean, SPEC §6).
+    # Combined over the tasks by the evaluator (the default mean, docs/semantics.md §5.3).
     combined = Evaluator(tasks, MEMORY).evaluate(linear_regressor(0.01))
     assert combined == pytest.approx(np.mean(res.fitness[0]), rel=1e-12)
     assert combined >= 0.9999

@@ -1,4 +1,4 @@
-"""FEC fingerprints and cache (automl_zero/fec.py, SPEC §7).
+"""FEC fingerprints and cache (automl_zero/fec.py, docs/semantics.md §7).
 
 Kernel variants compiled here: (F=4, T=10) only.
 """

@@ -186,3 +186,11 @@ def test_evaluator_counts_its_own_train_steps():
     assert evaluator.num_train_steps == 3 * (2 * 10 + 2 * 20)
     with pytest.raises(AttributeError):
         evaluator.num_train_steps = 0
+
+
+def test_needs_compile_is_false_once_a_batch_has_run():
+    from automl_zero.executor import TaskBatch, needs_compile
+
+    batch = TaskBatch.from_tasks(unit_tasks())
+    Evaluator(batch, MemorySpec(4, 2, 1)).evaluate_many([CONSTANT])
+    assert needs_compile(batch) is False

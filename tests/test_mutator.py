@@ -1,4 +1,4 @@
-"""The Mutator (SPEC §8.3) and instruction alteration (SPEC §8.4).
+"""The Mutator (docs/semantics.md §8.6) and instruction alteration (docs/semantics.md §8.9).
 
 A port of the spirit of the original's mutator_test.cc: every outcome of each
 mutation type is eventually reached and nothing outside the allowed set ever

@@ -1,5 +1,5 @@
 """Every op of the numba kernel against the reference interpreter ``naive.py``
-and against the values the SPEC and the original's executor_test.cc give.
+and against the values docs/semantics.md and the original's executor_test.cc give.
 
 Single ops are run through the public executor: Setup = const-set instructions
 that write the inputs, then the op under test; ``num_train_examples=0`` with
@@ -192,7 +192,7 @@ def float32_data(data: tuple[float, ...], code: int) -> tuple[float, ...]:
 
 
 # --------------------------------------------------------------------------
-# The op table agrees with the SPEC's signatures.
+# The op table agrees with the signatures of docs/semantics.md §3.2.
 # --------------------------------------------------------------------------
 
 
@@ -338,7 +338,7 @@ def test_aliasing(case):
 
 
 # --------------------------------------------------------------------------
-# Values from the SPEC and the original's ExecuteInstructionTest (F = 4).
+# Values from docs/semantics.md and the original's ExecuteInstructionTest (F = 4).
 # The inputs are loaded exactly (in double precision) through one-hot vectors:
 # s5 = x_i; v4 = s5 * e_i; v_k = v_k + v4 (scratch s5, v3, v4, v5, m2).
 # --------------------------------------------------------------------------
@@ -522,7 +522,7 @@ def test_spec_values():
 
 
 def test_vector_st_dev_spec_value():
-    """SPEC §15 item 7: std([2.2, -0.5, 0, 0.01]) = 1.04391989635 at F = 4."""
+    """docs/semantics.md §5.4: std([2.2, -0.5, 0, 0.01]) = 1.04391989635 at F = 4."""
     alg = Algorithm(setup=load_vector_exact(1, [2.2, -0.5, 0.0, 0.01])
                     + [make("VECTOR_ST_DEV_OP", out=2, in1=1)])
     (got,) = after_setup([alg])
@@ -532,7 +532,7 @@ def test_vector_st_dev_spec_value():
 
 def test_st_dev_uses_the_naive_formula():
     """sqrt(E[x^2] - E[x]^2) can take the root of a tiny negative number: NaN,
-    where np.std would give 0 (SPEC §3.3 item 2). F = 16, constant inputs."""
+    where np.std would give 0 (docs/semantics.md §3.5). F = 16, constant inputs."""
     c = 0.5056378869683275  # E[x^2] - E[x]^2 = -5.6e-17 for 16 copies of c
     setup = [make("SCALAR_CONST_SET_OP", out=2, data=(c,)),
              make("SCALAR_BROADCAST_OP", out=1, in1=2),
@@ -552,7 +552,7 @@ def test_st_dev_uses_the_naive_formula():
 
 def test_heaviside_asymmetry():
     """heaviside(0) is 1 for scalars (>=) and 0 for vectors and matrices (>);
-    NaN gives 0 everywhere (SPEC §3.2, §3.3)."""
+    NaN gives 0 everywhere (docs/semantics.md §3.7, §3.5)."""
     xs = [0.0, -0.0, 1e-30, -1e-30, NAN, INF, -INF, 2.0]
     scalar_expected = [1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0]
     ew_expected = [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0]
@@ -581,7 +581,7 @@ def test_heaviside_asymmetry():
 
 
 # --------------------------------------------------------------------------
-# Const-set index decoding (SPEC §1.4).
+# Const-set index decoding (docs/semantics.md §1.4).
 # --------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Tests of tasks, task specs and task creators (SPEC §5.5, §10)."""
+"""Tests of tasks, task specs and task creators (docs/semantics.md §4.5, §12)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ LINEAR = "scalar_linear_regression_task"
 AFFINE = "scalar_affine_regression_task"
 NN = "scalar_2layer_nn_regression_task"
 PROJECTED = "projected_binary_classification_task"
-# The 9 pairs the original recommends holding out of the search (SPEC §10.4).
+# The 9 pairs the original recommends holding out of the search (docs/semantics.md §12.5).
 HELD_OUT = ((4, 6), (3, 5), (8, 9), (3, 8), (0, 9), (2, 9), (1, 8), (3, 6), (0, 5))
 
 
@@ -216,7 +216,7 @@ def test_2layer_nn_needs_three_features():
 
 
 # --------------------------------------------------------------------------
-# Unit-test tasks (SPEC §10.5).
+# Unit-test tasks (docs/semantics.md §12.6).
 # --------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Tests of the paper-style text format: printer, parser, round trips (SPEC §2, §4)."""
+"""Tests of the paper-style text format: printer, parser, round trips (docs/semantics.md §2)."""
 
 from __future__ import annotations
 

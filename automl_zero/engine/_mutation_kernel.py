@@ -1,4 +1,4 @@
-"""numba kernels of the search's array engine: mutation (SPEC §8.3-§8.4) on
+"""numba kernels of the search's array engine: mutation (docs/semantics.md §8.6-§8.9) on
 packed populations and compaction of programs for the executor.
 
 A population is packed as ``code`` int32 (P, CAP, 4) = op/in1/in2/out,

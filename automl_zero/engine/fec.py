@@ -27,15 +27,14 @@ The key (lane 1, lane 2 as little-endian uint64) is deterministic across
 processes and platforms (Python's randomized ``hash()`` is never used), so keys
 can be checkpointed.
 
-**Documented deviation from the original.** The original keeps one cache entry
-per (fingerprint, task index, train budget), caching each task's fitness
-separately. Here one entry covers all tasks: the key contains every task's
-fingerprint in task order (so the task index is implicit) and the value is the
-per-task fitness array. A hit therefore requires identical fingerprints on every
-task. This costs hits only when two algorithms agree on some tasks but not on
-others, which for FEC's purpose (children whose mutation changed nothing, or
-changed dead code) is rare; in exchange a hit skips the whole batched kernel call
-for that algorithm and the bookkeeping is one look-up per algorithm.
+**Keying** (docs/semantics.md §7.4). By default one entry covers all tasks:
+the key hashes every task's fingerprint in task order (so the task index is
+implicit) and the value is the combined fitness; a hit needs identical
+fingerprints on every task. The original keeps one entry per (fingerprint,
+task index, train budget); the evaluator does that with ``keying = "TASK"``
+by hashing one task at a time and prefixing the task index. On the demo both
+fit the same individuals into a train budget and per-algorithm keying is
+twice as fast, hence the default.
 
 ``FECCache`` is the original's LRU cache (fec_cache.cc), hit counting included:
 an entry's count starts at 1; each hit adds 1 and, if ``forget_every`` is not 0

@@ -134,6 +134,12 @@ class Island:
             return fit, self.population.algorithm(i)
         return self.best_random
 
+    def best_fitness(self) -> float:
+        """The best fitness now (cheap: nothing unpacked); -inf before any."""
+        if self.population is not None:
+            return float(self.population.fitness.max())
+        return self.best_random[0] if self.best_random is not None else -np.inf
+
     def stats(self) -> tuple[float, float, float]:
         """Mean, standard deviation and best fitness of the population (random
         search: NaN, NaN, the best seen; 0 before any evaluation)."""

@@ -192,12 +192,13 @@ class SearchDriver:
         self._report()
 
     def _note_best(self) -> None:
-        best = self.exp.island.best()
-        if best is not None and best[0] > self.exp.best:
-            self.exp.best = best[0]
+        island = self.exp.island
+        best = island.best_fitness()
+        if best > self.exp.best:
+            self.exp.best = best
             self._emit("best_changed", experiment=self.exp.index,
-                       individuals=self.exp.island.individuals,
-                       total_individuals=self.total_individuals, fitness=best[0])
+                       individuals=island.individuals,
+                       total_individuals=self.total_individuals, fitness=best)
 
     def _step(self) -> None:
         """One batch of individuals."""
