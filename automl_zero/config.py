@@ -42,6 +42,7 @@ from automl_zero.language.ops import op_by_name
 from automl_zero.language.printer import MAX_ADDRESS
 from automl_zero.tasks import TaskSpec
 from automl_zero.tasks._checks import check_memory
+from automl_zero.userfiles import read_text_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -688,23 +689,7 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
     Every error is a ``ConfigError`` naming the file (or the override) and the key.
     """
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_CONFIG_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a config file") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read config: {err.strerror or err}") from None
-    if len(raw) > MAX_CONFIG_FILE_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_CONFIG_FILE_BYTES} bytes; not a "
-                          f"config file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not a UTF-8 text file ({err.reason} at byte "
-                          f"{err.start}); TOML files are UTF-8") from None
+    text = read_text_file(path, "config file", ConfigError, MAX_CONFIG_FILE_BYTES)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -129,14 +129,15 @@ def test_config_file_problems_name_the_file(tmp_path):
     assert load_config(bom).num_scalar_addresses == 4
     with pytest.raises(ConfigError, match="is a directory, not a config file"):
         load_config(tmp_path)
-    for name, text in (("big.toml", "x = 1" + "0" * 5000 + "\n"),
-                       ("deep.toml", "x = " + "[" * 100_000 + "]" * 100_000 + "\n"),
-                       ("nul.toml", "x = 1\x00\n")):
+    for name, text, message in (
+            ("big.toml", "x = 1" + "0" * 5000 + "\n", "invalid TOML: "),
+            ("deep.toml", "x = " + "[" * 100_000 + "]" * 100_000 + "\n", "invalid TOML: "),
+            ("nul.toml", "x = 1\x00\n", "not a text file (NUL byte at byte 5)")):
         path = tmp_path / name
         path.write_text(text)
         with pytest.raises(ConfigError) as err:
             load_config(path)
-        assert str(err.value).startswith(f"{path}: invalid TOML: ")
+        assert str(err.value).startswith(f"{path}: {message}")
         assert len(str(err.value)) < 300
 
 

@@ -287,7 +287,7 @@ def test_save_replaces_atomically_and_keeps_mode(tmp_path):
 
 def test_load_errors_name_the_file(tmp_path):
     missing = tmp_path / "missing.txt"
-    with pytest.raises(ProgramParseError, match=r"missing\.txt: no such algorithm file"):
+    with pytest.raises(ProgramParseError, match=r"missing\.txt: algorithm file not found"):
         load_algorithm(missing)
     bad_text = tmp_path / "bad.txt"
     bad_text.write_text("def Setup():\n  s2 = 0.1\n  s2 = s1\n")

@@ -12,6 +12,7 @@ from automl_zero.errors import ProgramParseError
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.json_format import dumps_algorithm, loads_algorithm
 from automl_zero.language.text_format import format_algorithm, parse_algorithm
+from automl_zero.userfiles import read_text_file
 
 __all__ = ["MAX_ALGORITHM_FILE_BYTES", "load_algorithm", "save_algorithm"]
 
@@ -19,32 +20,12 @@ __all__ = ["MAX_ALGORITHM_FILE_BYTES", "load_algorithm", "save_algorithm"]
 # Algorithm files are small (a few kB); anything larger than this is refused
 # before it is read whole (also guards against /dev/zero and the like).
 MAX_ALGORITHM_FILE_BYTES = 64 * 2**20
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def _read_text(path: str | os.PathLike[str]) -> str:
     """The UTF-8 text of an algorithm file (a byte order mark is dropped)."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_ALGORITHM_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ProgramParseError(f"{path}: no such algorithm file") from None
-    except IsADirectoryError:
-        raise ProgramParseError(f"{path}: is a directory, not an algorithm file") from None
-    except OSError as exc:
-        raise ProgramParseError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_ALGORITHM_FILE_BYTES:
-        raise ProgramParseError(f"{path}: larger than {MAX_ALGORITHM_FILE_BYTES} bytes; "
-                                f"not an algorithm file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        hint = "; it looks like UTF-16: save it as UTF-8" if raw[:2] in _UTF16_BOMS else ""
-        raise ProgramParseError(f"{path}: not a UTF-8 text file ({exc.reason} at byte "
-                                f"{exc.start}{hint})") from None
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        raise ProgramParseError(f"{path}: not a text file (NUL byte at byte {nul})")
+    text = read_text_file(path, "algorithm file", ProgramParseError,
+                          MAX_ALGORITHM_FILE_BYTES)
     # Universal newlines, as Path.read_text: line numbers count \r\n, \r and \n.
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
