@@ -256,7 +256,7 @@ class PackedMutator:
 
     @classmethod
     def from_config(cls, cfg: Config) -> PackedMutator:
-        """The packed mutator of a config (as ``Mutator.from_config``)."""
+        """The packed mutator of a config (as ``Mutator.from_settings``)."""
         s = evolution_settings(cfg)
         return cls(s.allowed_mutation_types, s.mutate_prob, s.op_codes, s.size_min,
                    s.size_max, s.memory_sizes)

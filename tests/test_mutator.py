@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Iterable
 
 import numpy as np
 import pytest
-from helpers import ALL_OPS, PackedMutator, sizes_of
+from helpers import ALL_OPS, PackedMutator, evolution_settings, sizes_of
 
 from automl_zero.config import MUTATION_TYPES, Config, load_config
 from automl_zero.engine.mutator import (
@@ -799,9 +799,9 @@ def test_packed_ask_never_modifies_the_population(parent):
 # --- config and validation -------------------------------------------------------
 
 
-def test_from_config_on_the_demo():
+def test_from_settings_on_the_demo():
     cfg = load_config(DEMO)
-    m = Mutator.from_config(cfg)
+    m = Mutator.from_settings(evolution_settings(cfg))
     assert m.mutation_types == cfg.allowed_mutation_types
     assert m.mutate_prob == 0.9
     assert m.ops == cfg.op_codes()
@@ -811,7 +811,7 @@ def test_from_config_on_the_demo():
 
 def test_demo_mutations_keep_sizes_and_copy_at_rate_one_minus_mutate_prob(engine):
     cfg = load_config(DEMO)
-    m = (Mutator.from_config(cfg) if engine == "object"
+    m = (Mutator.from_settings(evolution_settings(cfg)) if engine == "object"
          else PackedMutator.from_config(cfg))
     rng = np.random.default_rng(0)
     parent = random_algorithm((10, 2, 8), cfg.op_codes(), cfg.memory.sizes, rng)
@@ -844,8 +844,9 @@ def test_bad_settings_raise_clear_errors(kwargs, message):
         Mutator(**args)
 
 
-def test_from_config_errors_name_the_problem():
+def test_from_settings_errors_name_the_problem():
     with pytest.raises(ValueError, match="empty"):
-        Mutator.from_config(Config(setup_ops=("SCALAR_SUM_OP",)))
+        Mutator.from_settings(evolution_settings(Config(setup_ops=("SCALAR_SUM_OP",))))
     with pytest.raises(ValueError, match="all empty"):
-        Mutator.from_config(Config(allowed_mutation_types=("IDENTITY_MUTATION_TYPE",)))
+        Mutator.from_settings(evolution_settings(
+            Config(allowed_mutation_types=("IDENTITY_MUTATION_TYPE",))))

@@ -221,7 +221,7 @@ def test_mutation_statistics_match_the_semantics_and_the_reference_mutator():
     equal to their parent agree with the semantics and with mutator.Mutator."""
     cfg = load_config(DEMO)
     parent, kids, packed = children_of(cfg, 0, 6000)
-    ref = Mutator.from_config(cfg)
+    ref = Mutator.from_settings(evolution_settings(cfg))
     rng = np.random.default_rng(5)
     ref_kids = [ref.mutate(parent, rng) for _ in range(6000)]
 

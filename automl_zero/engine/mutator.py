@@ -33,7 +33,7 @@ from automl_zero.language.ops import NUM_OPS, OPS, DataKind, Kind
 from automl_zero.language.randomizer import FIRST_OUT_ADDRESS
 
 if TYPE_CHECKING:
-    from automl_zero.config import Config
+    from automl_zero.engine.settings import EvolutionSettings
 
 __all__ = [
     "MUTATIONS",
@@ -436,16 +436,12 @@ class Mutator:
         self._impls = tuple(getattr(self, "_" + MUTATIONS[t]) for t in types)
 
     @classmethod
-    def from_config(cls, cfg: Config) -> Mutator:
-        """The mutator of a config (allowed_mutation_types, mutate_prob, *_ops,
-        mutate_*_size_min/max and the memory sizes)."""
-        return cls(cfg.allowed_mutation_types, cfg.mutate_prob, cfg.op_codes(),
-                   (cfg.mutate_setup_size_min, cfg.mutate_predict_size_min,
-                    cfg.mutate_learn_size_min),
-                   (cfg.mutate_setup_size_max, cfg.mutate_predict_size_max,
-                    cfg.mutate_learn_size_max),
-                   (cfg.num_scalar_addresses, cfg.num_vector_addresses,
-                    cfg.num_matrix_addresses))
+    def from_settings(cls, settings: EvolutionSettings) -> Mutator:
+        """The mutator of a search space (allowed mutation types, mutate_prob,
+        op sets, size limits and memory sizes)."""
+        return cls(settings.allowed_mutation_types, settings.mutate_prob,
+                   settings.op_codes, settings.size_min, settings.size_max,
+                   settings.memory_sizes)
 
     def __reduce__(self) -> tuple:
         # Pickle the settings only (not the bound-method table or interned cache).
