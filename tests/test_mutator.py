@@ -850,3 +850,21 @@ def test_from_settings_errors_name_the_problem():
     with pytest.raises(ValueError, match="all empty"):
         Mutator.from_settings(evolution_settings(
             Config(allowed_mutation_types=("IDENTITY_MUTATION_TYPE",))))
+
+
+def test_altering_a_zero_constant_gives_negative_zero(engine):
+    """The original's -exp(log(0) + g) (and a sign flip of 0): an altered 0.0
+    constant is -0.0 on both engines (the sign matters, e.g. under 1/x)."""
+    const = op_by_name("SCALAR_CONST_SET_OP").code
+    args = (["ALTER_PARAM_MUTATION_TYPE"], 1.0, ((const,), (), ()))
+    m = Mutator(*args, memory_sizes=MEMORY) if engine == "object" else PackedMutator(
+        *args, memory_sizes=MEMORY)
+    parent = Algorithm((Instruction(const, 0, 0, 3, (0.0, 0.0, 0.0)),), (), ())
+    rng = np.random.default_rng(4)
+    kept = [c.setup[0].data[0] for c in (m.mutate(parent, rng) for _ in range(200))
+            if c.setup[0].out == 3]
+    # Kept: the constant was altered, or the output was redrawn as s3 again
+    # (one time in three of the address changes), which leaves +0.0.
+    assert len(kept) > 100 and all(x == 0.0 for x in kept)
+    negative = sum(math.copysign(1.0, x) == -1.0 for x in kept) / len(kept)
+    assert negative > 0.6  # ~0.8 expected; 0 before the packed engine kept the sign

@@ -102,7 +102,9 @@ def _log_scale(x, flip):
     """The original's MutateActivation/FloatLogScale(OrFlip)."""
     if flip and np.random.random() < 0.1:
         return -x
-    if x == 0.0 or not np.isfinite(x):
+    if x == 0.0:
+        return -0.0  # as the original's -exp(log(0) + g) (and mutator.Mutator)
+    if not np.isfinite(x):
         return x
     mag = np.exp(np.log(abs(x)) + np.random.standard_normal())
     return mag if x > 0 else -mag
