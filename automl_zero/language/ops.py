@@ -13,7 +13,8 @@ component function's memory and one decoded instruction):
 ``a``, ``b``, ``o``: input 1, input 2 and output address. ``d0``, ``d1``, ``d2``:
 the instruction's stored constants as float64 (SCALAR_CONST_SET: the value; the
 other const-set ops: float32-coded indices in [0, 1) decoded with the original's
-``FloatToIndex`` = int(float32(F) * float32(d)), then the value; uniform: low,
+``FloatToIndex`` = int(float32(F) * float32(d)) clamped to F - 1, then the
+value; uniform: low,
 high; gaussian: mean, stdev). ``F``: feature size.
 ``tv`` float64[F] and ``tm`` float64[F, F]: scratch space for ops whose output
 may alias an input.
