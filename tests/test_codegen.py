@@ -18,10 +18,23 @@ def test_every_op_has_a_dispatch_branch():
         assert f"c == {op.code}:  # {op.name}" in source
 
 
-def test_task_loop_body_rewrites_memory_and_temporaries():
+def test_lane_body_rewrites_memory_and_temporaries():
     body = "acc = 0.0\nfor i in range(F):\n    acc += v[a, i] * v[b, i]\ns[o] = acc"
-    out = codegen.task_loop_body(body)
-    assert "acc_t[t] += v[a, i, t] * v[b, i, t]" in out
-    assert "s[o, t] = acc_t[t]" in out
-    assert codegen.task_loop_body("pass") == "pass"
-    assert "if running[t]:" in codegen.task_loop_body("s[o] = d0", skip_stopped=True)
+    out = codegen.lane_body(body, lanes=2)
+    assert out.startswith("for blk in range(nb):")
+    assert "acc_1 += v[blk, a, i, 1] * v[blk, b, i, 1]" in out
+    # A store to memory computes every lane first, then stores them all.
+    lines = [line.strip() for line in out.splitlines()]
+    assert lines[-4:] == ["_r0 = acc_0", "_r1 = acc_1", "s[blk, o, 0] = _r0",
+                          "s[blk, o, 1] = _r1"]
+    assert "tv[i, 1] = _r1" in codegen.lane_body("tv[i] = acc", lanes=2)
+    assert codegen.lane_body("pass") == "pass"
+    random = codegen.lane_body("s[o] = d0", skip_stopped=True, lanes=2)
+    assert "if blk * W + 1 < n_run:" in random
+
+
+def test_lane_body_refuses_statements_it_does_not_understand():
+    import pytest
+
+    with pytest.raises(ValueError, match="not understood"):
+        codegen.lane_body("print(s[o])")

@@ -237,12 +237,13 @@ def test_memory_sizes_that_cannot_fit_are_refused():
     from automl_zero.errors import format_bytes
     sets = [f"{c}_tasks.0.features_size=1000" for c in ("search", "select", "final")]
     text = _memory_error(["num_matrix_addresses=65536", *sets])
-    need = executor_lane_bytes((4, 3, 65536), 1000)  # one lane: F > 8 runs tasks singly
+    need = executor_lane_bytes((4, 3, 65536), 1000)
     assert need == 8 * (2 * (4 + 3 * 1000 + 65536 * 1000**2) + 1000 + 1000**2 + 12)
     assert text.startswith("--set num_matrix_addresses=65536, --set "
                            "search_tasks.0.features_size=1000: ")
-    assert f"1 task lane(s) of {need:,} bytes" in text
-    assert f"would need {format_bytes(need)} of memory" in text
+    # All of the demo's 10 search tasks run in lockstep, one lane each.
+    assert f"10 task lane(s) of {need:,} bytes" in text
+    assert f"would need {format_bytes(10 * need)} of memory" in text
 
 
 @pytest.mark.parametrize(("override", "message"), [

@@ -4,17 +4,22 @@
 
 One dispatch loop drives Setup -> (Predict, check, Learn)* -> validation through
 a small phase variable, so each instruction costs one jump-table dispatch and
-no function call (docs/semantics.md §4, §4.11). The T tasks of a group run in
-lockstep: every instruction is decoded once and executed for all tasks, with
-the task index innermost in memory (s[addr, t], v[addr, i, t], m[addr, i, j, t])
-so that the task loop is contiguous. A task that stops early keeps computing
-(its results are ignored); an algorithm stops when none of its tasks runs.
+no function call (docs/semantics.md §4, §4.11). All tasks of a group run in
+lockstep: every instruction is decoded once and executed for every running
+task. Tasks sit in lanes, W = 2 lanes to a block, the lane index innermost
+in memory (s[block, addr, w], v[block, addr, i, w], m[block, addr, i, j, w]):
+an element of an op is one SIMD operation over a block's lanes, and each op
+body loads all lanes before it stores any, so the lanes of a block vectorise.
+Invariant: the running tasks occupy lanes 0 .. n_run - 1. A task that stops
+early swaps lanes with the last running one, and only the blocks holding
+running lanes are computed, so stopped tasks cost (almost) nothing.
 """
 
 import numba as nb
 import numpy as np
 
 OPS_TABLE_HASH = "fccb3fa56ef23014"
+W = 2  # lanes to a block (one SIMD register of float64)
 
 # Phases of the state machine.
 _SETUP = 0
@@ -37,21 +42,45 @@ def _flip_and_squash(x):
     return 1.0 + _MINUS_TWO_OVER_PI * np.arctan(x)
 
 
-@nb.njit(cache=True, error_model="numpy", nogil=True)
-def _save_lane(s, v, m, s_to, v_to, m_to, t):
-    """Copy task lane ``t`` of memory (s, v, m) into (s_to, v_to, m_to)."""
-    s_to[:, t] = s[:, t]
-    v_to[:, :, t] = v[:, :, t]
-    m_to[:, :, :, t] = m[:, :, :, t]
+@nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
+def _copy_lane(s, v, m, l, s_to, v_to, m_to, l_to):
+    """Copy lane ``l`` of memory (s, v, m) to lane ``l_to`` of (s_to, v_to, m_to)."""
+    b, w = l // W, l % W
+    b_to, w_to = l_to // W, l_to % W
+    s_to[b_to, :, w_to] = s[b, :, w]
+    v_to[b_to, :, :, w_to] = v[b, :, :, w]
+    m_to[b_to, :, :, :, w_to] = m[b, :, :, :, w]
+
+
+@nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
+def _swap_lanes(s, v, m, l1, l2):
+    """Exchange the memory of lanes ``l1`` and ``l2``."""
+    b1, w1 = l1 // W, l1 % W
+    b2, w2 = l2 // W, l2 % W
+    for k in range(s.shape[1]):
+        x = s[b1, k, w1]
+        s[b1, k, w1] = s[b2, k, w2]
+        s[b2, k, w2] = x
+    for k in range(v.shape[1]):
+        for i in range(v.shape[2]):
+            x = v[b1, k, i, w1]
+            v[b1, k, i, w1] = v[b2, k, i, w2]
+            v[b2, k, i, w2] = x
+    for k in range(m.shape[1]):
+        for i in range(m.shape[2]):
+            for j in range(m.shape[3]):
+                x = m[b1, k, i, j, w1]
+                m[b1, k, i, j, w1] = m[b2, k, i, j, w2]
+                m[b2, k, i, j, w2] = x
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
 def execute_group(code, data, starts, seeds,
                   train_x, train_y, per_epoch, n_all,
-                  valid_x, valid_y, n_valid, valid_div, is_accuracy, num_real,
+                  valid_x, valid_y, n_valid, valid_div, is_accuracy,
                   num_scalars, num_vectors, num_matrices, max_abs_error,
                   fitness_out, steps_out, valid_steps_out, train_err, valid_err, n_err,
-                  s_out, v_out, m_out, f_token, t_token):
+                  s_out, v_out, m_out, f_token):
     """Execute P algorithms on a group of T tasks that share one schedule.
 
     code: int32 (n, 4) op/in1/in2/out of all algorithms, concatenated.
@@ -60,53 +89,44 @@ def execute_group(code, data, starts, seeds,
       and 1 if its Predict writes v0 (else v0 need not be rewritten before Learn).
     seeds: int64 (P,): seeds the random-init ops before the algorithm runs
       (< 0: the algorithm has no random op).
-    train_x: float64 (E * N, F, T) training examples in the order they are seen
-      (epoch after epoch); train_y: (E * N, T).
+    train_x: float64 (T, E * N, F) each task's training examples in the order
+      they are seen (epoch after epoch); train_y: (T, E * N).
     per_epoch: training examples per epoch (N); n_all: training steps to run (the
       original's min(num_all_train_examples, N * E); 0 gives fitness 0).
-    valid_x: float64 (NV, F, T); valid_y: (NV, T); n_valid: examples to validate
+    valid_x: float64 (T, NV, F); valid_y: (T, NV); n_valid: examples to validate
       on; valid_div: divisor of the validation loss (all validation examples).
     is_accuracy: bool (T,): ACCURACY task (else RMS_ERROR).
-    num_real: lanes t >= num_real only pad the group to T tasks; they count as
-      stopped from the start (no steps, no fitness).
     fitness_out: float64 (P, T); steps_out: int64 (P,) train steps, failing steps
       included; valid_steps_out: int64 (P,) validation Predicts run.
       train_err / valid_err: float64 (P, T, R) per-example errors of the
       first epoch (R = 0: not recorded); n_err: int64 (P, T, 2) counts recorded.
-    s_out, v_out, m_out: final memory of each algorithm (P, *s.shape) etc., for
-      tests and inspection; zero-length first axis: not recorded.
-    f_token, t_token: tuples of F and T zeros (their types fix F and T).
+    s_out (P, S, T), v_out (P, V, F, T), m_out (P, M, F, F, T): final memory of
+      each algorithm on each task, for tests and inspection (a task stopped
+      early: its memory when it stopped or later); zero-length first axis: not
+      recorded.
+    f_token: a tuple of F zeros (its type fixes F: one compiled variant per F).
     """
-    # F and T are compile-time constants, carried by the lengths of the token
-    # tuples' types: one specialisation per (F, T), cached on disk.
+    # F is a compile-time constant, carried by the length of the token tuple's
+    # type: one specialisation per F, cached on disk. T is a run-time value.
     F = len(f_token)
-    T = len(t_token)
+    T = train_x.shape[0]
+    NB = (T + W - 1) // W  # blocks of lanes
     rec_train = train_err.shape[2]
     rec_valid = valid_err.shape[2]
-    s = np.zeros((max(num_scalars, 2), T))
-    v = np.zeros((max(num_vectors, 1), F, T))
-    m = np.zeros((max(num_matrices, 1), F, F, T))
+    s = np.zeros((NB, max(num_scalars, 2), W))
+    v = np.zeros((NB, max(num_vectors, 1), F, W))
+    m = np.zeros((NB, max(num_matrices, 1), F, F, W))
     s_save = np.zeros_like(s)
     v_save = np.zeros_like(v)
     m_save = np.zeros_like(m)
-    tv = np.zeros((F, T))
-    tm = np.zeros((F, F, T))
-    acc_t = np.zeros(T)
-    acc2_t = np.zeros(T)
-    mu_t = np.zeros(T)
-    x_t = np.zeros(T)
-    y_t = np.zeros(T)
-    # Flat views: v0 of all tasks is the first F * T elements of v.
-    FT = F * T
-    v_flat = v.reshape(-1)
-    train_x_flat = train_x.reshape(-1)
-    valid_x_flat = valid_x.reshape(-1)
+    tv = np.zeros((F, W))
+    tm = np.zeros((F, F, W))
+    lane_task = np.zeros(NB * W, dtype=np.int64)  # the task each lane runs
+    valid_ok = np.zeros(NB * W, dtype=np.bool_)
+    best = np.zeros(NB * W)
+    loss = np.zeros(NB * W)
+    abs_err = np.zeros(NB * W)
     any_accuracy = is_accuracy.any()
-    running = np.zeros(T, dtype=np.bool_)
-    valid_ok = np.zeros(T, dtype=np.bool_)
-    best = np.zeros(T)
-    loss = np.zeros(T)
-    abs_err = np.zeros(T)
     for p in range(starts.shape[0]):
         predict_start = starts[p, 1]
         learn_start = starts[p, 2]
@@ -115,16 +135,18 @@ def execute_group(code, data, starts, seeds,
         rewrite_features = starts[p, 4] != 0
         if seeds[p] >= 0:
             np.random.seed(seeds[p])
-        s[:, :] = 0.0
-        v[:, :, :] = 0.0
-        m[:, :, :, :] = 0.0
+        s[:, :, :] = 0.0
+        v[:, :, :, :] = 0.0
+        m[:, :, :, :, :] = 0.0
+        for l in range(NB * W):
+            lane_task[l] = l if l < T else T - 1
+            best[l] = 0.0
         for t in range(T):
-            running[t] = t < num_real
-            best[t] = 0.0
             fitness_out[p, t] = 0.0
             n_err[p, t, 0] = 0
             n_err[p, t, 1] = 0
-        num_running = num_real
+        n_run = T  # running tasks, in lanes 0 .. n_run - 1
+        nb = NB  # blocks holding running lanes
         steps = 0
         valid_steps = 0
         gdone = 0  # training examples completed
@@ -147,416 +169,620 @@ def execute_group(code, data, starts, seeds,
                 if c == 0:  # NO_OP: no_op
                     pass
                 elif c == 1:  # SCALAR_SUM_OP: s{o} = s{a} + s{b}
-                    for t in range(T):
-                        s[o, t] = s[a, t] + s[b, t]
+                    for blk in range(nb):
+                        _r0 = s[blk, a, 0] + s[blk, b, 0]
+                        _r1 = s[blk, a, 1] + s[blk, b, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 2:  # SCALAR_DIFF_OP: s{o} = s{a} - s{b}
-                    for t in range(T):
-                        s[o, t] = s[a, t] - s[b, t]
+                    for blk in range(nb):
+                        _r0 = s[blk, a, 0] - s[blk, b, 0]
+                        _r1 = s[blk, a, 1] - s[blk, b, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 3:  # SCALAR_PRODUCT_OP: s{o} = s{a} * s{b}
-                    for t in range(T):
-                        s[o, t] = s[a, t] * s[b, t]
+                    for blk in range(nb):
+                        _r0 = s[blk, a, 0] * s[blk, b, 0]
+                        _r1 = s[blk, a, 1] * s[blk, b, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 4:  # SCALAR_DIVISION_OP: s{o} = s{a} / s{b}
-                    for t in range(T):
-                        s[o, t] = s[a, t] / s[b, t]
+                    for blk in range(nb):
+                        _r0 = s[blk, a, 0] / s[blk, b, 0]
+                        _r1 = s[blk, a, 1] / s[blk, b, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 5:  # SCALAR_ABS_OP: s{o} = abs(s{a})
-                    for t in range(T):
-                        s[o, t] = abs(s[a, t])
+                    for blk in range(nb):
+                        _r0 = abs(s[blk, a, 0])
+                        _r1 = abs(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 6:  # SCALAR_RECIPROCAL_OP: s{o} = 1 / s{a}
-                    for t in range(T):
-                        s[o, t] = 1.0 / s[a, t]
+                    for blk in range(nb):
+                        _r0 = 1.0 / s[blk, a, 0]
+                        _r1 = 1.0 / s[blk, a, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 7:  # SCALAR_SIN_OP: s{o} = sin(s{a})
-                    for t in range(T):
-                        s[o, t] = np.sin(s[a, t])
+                    for blk in range(nb):
+                        _r0 = np.sin(s[blk, a, 0])
+                        _r1 = np.sin(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 8:  # SCALAR_COS_OP: s{o} = cos(s{a})
-                    for t in range(T):
-                        s[o, t] = np.cos(s[a, t])
+                    for blk in range(nb):
+                        _r0 = np.cos(s[blk, a, 0])
+                        _r1 = np.cos(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 9:  # SCALAR_TAN_OP: s{o} = tan(s{a})
-                    for t in range(T):
-                        s[o, t] = np.tan(s[a, t])
+                    for blk in range(nb):
+                        _r0 = np.tan(s[blk, a, 0])
+                        _r1 = np.tan(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 10:  # SCALAR_ARCSIN_OP: s{o} = arcsin(s{a})
-                    for t in range(T):
-                        s[o, t] = np.arcsin(s[a, t])
+                    for blk in range(nb):
+                        _r0 = np.arcsin(s[blk, a, 0])
+                        _r1 = np.arcsin(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 11:  # SCALAR_ARCCOS_OP: s{o} = arccos(s{a})
-                    for t in range(T):
-                        s[o, t] = np.arccos(s[a, t])
+                    for blk in range(nb):
+                        _r0 = np.arccos(s[blk, a, 0])
+                        _r1 = np.arccos(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 12:  # SCALAR_ARCTAN_OP: s{o} = arctan(s{a})
-                    for t in range(T):
-                        s[o, t] = np.arctan(s[a, t])
+                    for blk in range(nb):
+                        _r0 = np.arctan(s[blk, a, 0])
+                        _r1 = np.arctan(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 13:  # SCALAR_EXP_OP: s{o} = exp(s{a})
-                    for t in range(T):
-                        s[o, t] = np.exp(s[a, t])
+                    for blk in range(nb):
+                        _r0 = np.exp(s[blk, a, 0])
+                        _r1 = np.exp(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 14:  # SCALAR_LOG_OP: s{o} = log(s{a})
-                    for t in range(T):
-                        s[o, t] = np.log(s[a, t])
+                    for blk in range(nb):
+                        _r0 = np.log(s[blk, a, 0])
+                        _r1 = np.log(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 15:  # SCALAR_HEAVYSIDE_OP: s{o} = heaviside(s{a}, 1.0)
-                    for t in range(T):
-                        s[o, t] = 1.0 if s[a, t] >= 0.0 else 0.0
+                    for blk in range(nb):
+                        _r0 = 1.0 if s[blk, a, 0] >= 0.0 else 0.0
+                        _r1 = 1.0 if s[blk, a, 1] >= 0.0 else 0.0
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 16:  # VECTOR_HEAVYSIDE_OP: v{o} = heaviside(v{a}, 1.0)
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = 1.0 if v[a, i, t] > 0.0 else 0.0
-                elif c == 17:  # MATRIX_HEAVYSIDE_OP: m{o} = heaviside(m{a}, 1.0)
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = 1.0 if m[a, i, j, t] > 0.0 else 0.0
-                elif c == 18:  # SCALAR_VECTOR_PRODUCT_OP: v{o} = s{a} * v{b}
-                    for t in range(T):
-                        x_t[t] = s[a, t]
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = v[b, i, t] * x_t[t]
-                elif c == 19:  # SCALAR_BROADCAST_OP: v{o} = bcast(s{a})
-                    for t in range(T):
-                        x_t[t] = s[a, t]
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = x_t[t]
-                elif c == 20:  # VECTOR_RECIPROCAL_OP: v{o} = 1 / v{a}
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = 1.0 / v[a, i, t]
-                elif c == 21:  # VECTOR_NORM_OP: s{o} = norm(v{a})
-                    for t in range(T):
-                        acc_t[t] = 0.0
-                    for i in range(F):
-                        for t in range(T):
-                            acc_t[t] += v[a, i, t] * v[a, i, t]
-                    for t in range(T):
-                        s[o, t] = np.sqrt(acc_t[t])
-                elif c == 22:  # VECTOR_ABS_OP: v{o} = abs(v{a})
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = abs(v[a, i, t])
-                elif c == 23:  # VECTOR_SUM_OP: v{o} = v{a} + v{b}
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = v[a, i, t] + v[b, i, t]
-                elif c == 24:  # VECTOR_DIFF_OP: v{o} = v{a} - v{b}
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = v[a, i, t] - v[b, i, t]
-                elif c == 25:  # VECTOR_PRODUCT_OP: v{o} = v{a} * v{b}
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = v[a, i, t] * v[b, i, t]
-                elif c == 26:  # VECTOR_DIVISION_OP: v{o} = v{a} / v{b}
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = v[a, i, t] / v[b, i, t]
-                elif c == 27:  # VECTOR_INNER_PRODUCT_OP: s{o} = dot(v{a}, v{b})
-                    for t in range(T):
-                        acc_t[t] = 0.0
-                    for i in range(F):
-                        for t in range(T):
-                            acc_t[t] += v[a, i, t] * v[b, i, t]
-                    for t in range(T):
-                        s[o, t] = acc_t[t]
-                elif c == 28:  # VECTOR_OUTER_PRODUCT_OP: m{o} = outer(v{a}, v{b})
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = v[a, i, t] * v[b, j, t]
-                elif c == 29:  # SCALAR_MATRIX_PRODUCT_OP: m{o} = s{a} * m{b}
-                    for t in range(T):
-                        x_t[t] = s[a, t]
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = m[b, i, j, t] * x_t[t]
-                elif c == 30:  # MATRIX_RECIPROCAL_OP: m{o} = 1 / m{a}
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = 1.0 / m[a, i, j, t]
-                elif c == 31:  # MATRIX_VECTOR_PRODUCT_OP: v{o} = dot(m{a}, v{b})
-                    for i in range(F):
-                        for t in range(T):
-                            acc_t[t] = 0.0
-                        for j in range(F):
-                            for t in range(T):
-                                acc_t[t] += m[a, i, j, t] * v[b, j, t]
-                        for t in range(T):
-                            tv[i, t] = acc_t[t]
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = tv[i, t]
-                elif c == 32:  # VECTOR_COLUMN_BROADCAST_OP: m{o} = bcast(v{a}, axis=0)
-                    for i in range(F):
-                        for t in range(T):
-                            x_t[t] = v[a, i, t]
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = x_t[t]
-                elif c == 33:  # VECTOR_ROW_BROADCAST_OP: m{o} = bcast(v{a}, axis=1)
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = v[a, j, t]
-                elif c == 34:  # MATRIX_NORM_OP: s{o} = norm(m{a})
-                    for t in range(T):
-                        acc_t[t] = 0.0
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                acc_t[t] += m[a, i, j, t] * m[a, i, j, t]
-                    for t in range(T):
-                        s[o, t] = np.sqrt(acc_t[t])
-                elif c == 35:  # MATRIX_COLUMN_NORM_OP: v{o} = norm(m{a}, axis=0)
-                    for j in range(F):
-                        for t in range(T):
-                            acc_t[t] = 0.0
+                    for blk in range(nb):
                         for i in range(F):
-                            for t in range(T):
-                                acc_t[t] += m[a, i, j, t] * m[a, i, j, t]
-                        for t in range(T):
-                            v[o, j, t] = np.sqrt(acc_t[t])
-                elif c == 36:  # MATRIX_ROW_NORM_OP: v{o} = norm(m{a}, axis=1)
-                    for i in range(F):
-                        for t in range(T):
-                            acc_t[t] = 0.0
-                        for j in range(F):
-                            for t in range(T):
-                                acc_t[t] += m[a, i, j, t] * m[a, i, j, t]
-                        for t in range(T):
-                            v[o, i, t] = np.sqrt(acc_t[t])
-                elif c == 37:  # MATRIX_TRANSPOSE_OP: m{o} = transpose(m{a})
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                tm[i, j, t] = m[a, j, i, t]
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = tm[i, j, t]
-                elif c == 38:  # MATRIX_ABS_OP: m{o} = abs(m{a})
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = abs(m[a, i, j, t])
-                elif c == 39:  # MATRIX_SUM_OP: m{o} = m{a} + m{b}
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = m[a, i, j, t] + m[b, i, j, t]
-                elif c == 40:  # MATRIX_DIFF_OP: m{o} = m{a} - m{b}
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = m[a, i, j, t] - m[b, i, j, t]
-                elif c == 41:  # MATRIX_PRODUCT_OP: m{o} = m{a} * m{b}
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = m[a, i, j, t] * m[b, i, j, t]
-                elif c == 42:  # MATRIX_DIVISION_OP: m{o} = m{a} / m{b}
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = m[a, i, j, t] / m[b, i, j, t]
-                elif c == 43:  # MATRIX_MATRIX_PRODUCT_OP: m{o} = matmul(m{a}, m{b})
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                tm[i, j, t] = 0.0
-                        for k in range(F):
-                            for t in range(T):
-                                x_t[t] = m[a, i, k, t]
+                            _r0 = 1.0 if v[blk, a, i, 0] > 0.0 else 0.0
+                            _r1 = 1.0 if v[blk, a, i, 1] > 0.0 else 0.0
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 17:  # MATRIX_HEAVYSIDE_OP: m{o} = heaviside(m{a}, 1.0)
+                    for blk in range(nb):
+                        for i in range(F):
                             for j in range(F):
-                                for t in range(T):
-                                    tm[i, j, t] += x_t[t] * m[b, k, j, t]
-                    for i in range(F):
+                                _r0 = 1.0 if m[blk, a, i, j, 0] > 0.0 else 0.0
+                                _r1 = 1.0 if m[blk, a, i, j, 1] > 0.0 else 0.0
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 18:  # SCALAR_VECTOR_PRODUCT_OP: v{o} = s{a} * v{b}
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        for i in range(F):
+                            _r0 = v[blk, b, i, 0] * x_0
+                            _r1 = v[blk, b, i, 1] * x_1
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 19:  # SCALAR_BROADCAST_OP: v{o} = bcast(s{a})
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        for i in range(F):
+                            _r0 = x_0
+                            _r1 = x_1
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 20:  # VECTOR_RECIPROCAL_OP: v{o} = 1 / v{a}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = 1.0 / v[blk, a, i, 0]
+                            _r1 = 1.0 / v[blk, a, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 21:  # VECTOR_NORM_OP: s{o} = norm(v{a})
+                    for blk in range(nb):
+                        acc_0 = 0.0
+                        acc_1 = 0.0
+                        for i in range(F):
+                            acc_0 += v[blk, a, i, 0] * v[blk, a, i, 0]
+                            acc_1 += v[blk, a, i, 1] * v[blk, a, i, 1]
+                        _r0 = np.sqrt(acc_0)
+                        _r1 = np.sqrt(acc_1)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 22:  # VECTOR_ABS_OP: v{o} = abs(v{a})
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = abs(v[blk, a, i, 0])
+                            _r1 = abs(v[blk, a, i, 1])
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 23:  # VECTOR_SUM_OP: v{o} = v{a} + v{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, a, i, 0] + v[blk, b, i, 0]
+                            _r1 = v[blk, a, i, 1] + v[blk, b, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 24:  # VECTOR_DIFF_OP: v{o} = v{a} - v{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, a, i, 0] - v[blk, b, i, 0]
+                            _r1 = v[blk, a, i, 1] - v[blk, b, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 25:  # VECTOR_PRODUCT_OP: v{o} = v{a} * v{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, a, i, 0] * v[blk, b, i, 0]
+                            _r1 = v[blk, a, i, 1] * v[blk, b, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 26:  # VECTOR_DIVISION_OP: v{o} = v{a} / v{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, a, i, 0] / v[blk, b, i, 0]
+                            _r1 = v[blk, a, i, 1] / v[blk, b, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 27:  # VECTOR_INNER_PRODUCT_OP: s{o} = dot(v{a}, v{b})
+                    for blk in range(nb):
+                        acc_0 = 0.0
+                        acc_1 = 0.0
+                        for i in range(F):
+                            acc_0 += v[blk, a, i, 0] * v[blk, b, i, 0]
+                            acc_1 += v[blk, a, i, 1] * v[blk, b, i, 1]
+                        _r0 = acc_0
+                        _r1 = acc_1
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 28:  # VECTOR_OUTER_PRODUCT_OP: m{o} = outer(v{a}, v{b})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = v[blk, a, i, 0] * v[blk, b, j, 0]
+                                _r1 = v[blk, a, i, 1] * v[blk, b, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 29:  # SCALAR_MATRIX_PRODUCT_OP: m{o} = s{a} * m{b}
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, b, i, j, 0] * x_0
+                                _r1 = m[blk, b, i, j, 1] * x_1
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 30:  # MATRIX_RECIPROCAL_OP: m{o} = 1 / m{a}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = 1.0 / m[blk, a, i, j, 0]
+                                _r1 = 1.0 / m[blk, a, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 31:  # MATRIX_VECTOR_PRODUCT_OP: v{o} = dot(m{a}, v{b})
+                    for blk in range(nb):
+                        for i in range(F):
+                            acc_0 = 0.0
+                            acc_1 = 0.0
+                            for j in range(F):
+                                acc_0 += m[blk, a, i, j, 0] * v[blk, b, j, 0]
+                                acc_1 += m[blk, a, i, j, 1] * v[blk, b, j, 1]
+                            _r0 = acc_0
+                            _r1 = acc_1
+                            tv[i, 0] = _r0
+                            tv[i, 1] = _r1
+                        for i in range(F):
+                            _r0 = tv[i, 0]
+                            _r1 = tv[i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 32:  # VECTOR_COLUMN_BROADCAST_OP: m{o} = bcast(v{a}, axis=0)
+                    for blk in range(nb):
+                        for i in range(F):
+                            x_0 = v[blk, a, i, 0]
+                            x_1 = v[blk, a, i, 1]
+                            for j in range(F):
+                                _r0 = x_0
+                                _r1 = x_1
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 33:  # VECTOR_ROW_BROADCAST_OP: m{o} = bcast(v{a}, axis=1)
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = v[blk, a, j, 0]
+                                _r1 = v[blk, a, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 34:  # MATRIX_NORM_OP: s{o} = norm(m{a})
+                    for blk in range(nb):
+                        acc_0 = 0.0
+                        acc_1 = 0.0
+                        for i in range(F):
+                            for j in range(F):
+                                acc_0 += m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
+                                acc_1 += m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
+                        _r0 = np.sqrt(acc_0)
+                        _r1 = np.sqrt(acc_1)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 35:  # MATRIX_COLUMN_NORM_OP: v{o} = norm(m{a}, axis=0)
+                    for blk in range(nb):
                         for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = tm[i, j, t]
+                            acc_0 = 0.0
+                            acc_1 = 0.0
+                            for i in range(F):
+                                acc_0 += m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
+                                acc_1 += m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
+                            _r0 = np.sqrt(acc_0)
+                            _r1 = np.sqrt(acc_1)
+                            v[blk, o, j, 0] = _r0
+                            v[blk, o, j, 1] = _r1
+                elif c == 36:  # MATRIX_ROW_NORM_OP: v{o} = norm(m{a}, axis=1)
+                    for blk in range(nb):
+                        for i in range(F):
+                            acc_0 = 0.0
+                            acc_1 = 0.0
+                            for j in range(F):
+                                acc_0 += m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
+                                acc_1 += m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
+                            _r0 = np.sqrt(acc_0)
+                            _r1 = np.sqrt(acc_1)
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 37:  # MATRIX_TRANSPOSE_OP: m{o} = transpose(m{a})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, j, i, 0]
+                                _r1 = m[blk, a, j, i, 1]
+                                tm[i, j, 0] = _r0
+                                tm[i, j, 1] = _r1
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = tm[i, j, 0]
+                                _r1 = tm[i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 38:  # MATRIX_ABS_OP: m{o} = abs(m{a})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = abs(m[blk, a, i, j, 0])
+                                _r1 = abs(m[blk, a, i, j, 1])
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 39:  # MATRIX_SUM_OP: m{o} = m{a} + m{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] + m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] + m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 40:  # MATRIX_DIFF_OP: m{o} = m{a} - m{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] - m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] - m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 41:  # MATRIX_PRODUCT_OP: m{o} = m{a} * m{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] * m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] * m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 42:  # MATRIX_DIVISION_OP: m{o} = m{a} / m{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] / m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] / m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 43:  # MATRIX_MATRIX_PRODUCT_OP: m{o} = matmul(m{a}, m{b})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = 0.0
+                                _r1 = 0.0
+                                tm[i, j, 0] = _r0
+                                tm[i, j, 1] = _r1
+                            for k in range(F):
+                                x_0 = m[blk, a, i, k, 0]
+                                x_1 = m[blk, a, i, k, 1]
+                                for j in range(F):
+                                    _r0 = x_0 * m[blk, b, k, j, 0]
+                                    _r1 = x_1 * m[blk, b, k, j, 1]
+                                    tm[i, j, 0] += _r0
+                                    tm[i, j, 1] += _r1
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = tm[i, j, 0]
+                                _r1 = tm[i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
                 elif c == 44:  # SCALAR_MIN_OP: s{o} = minimum(s{a}, s{b})
-                    for t in range(T):
-                        x_t[t] = s[a, t]
-                    for t in range(T):
-                        y_t[t] = s[b, t]
-                    for t in range(T):
-                        s[o, t] = y_t[t] if y_t[t] < x_t[t] else x_t[t]
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        y_0 = s[blk, b, 0]
+                        y_1 = s[blk, b, 1]
+                        _r0 = y_0 if y_0 < x_0 else x_0
+                        _r1 = y_1 if y_1 < x_1 else x_1
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 45:  # VECTOR_MIN_OP: v{o} = minimum(v{a}, v{b})
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = v[b, i, t] if v[b, i, t] < v[a, i, t] else v[a, i, t]
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, b, i, 0] if v[blk, b, i, 0] < v[blk, a, i, 0] else v[blk, a, i, 0]
+                            _r1 = v[blk, b, i, 1] if v[blk, b, i, 1] < v[blk, a, i, 1] else v[blk, a, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
                 elif c == 46:  # MATRIX_MIN_OP: m{o} = minimum(m{a}, m{b})
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = m[a, i, j, t] if m[a, i, j, t] < m[b, i, j, t] else m[b, i, j, t]
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] if m[blk, a, i, j, 0] < m[blk, b, i, j, 0] else m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] if m[blk, a, i, j, 1] < m[blk, b, i, j, 1] else m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
                 elif c == 47:  # SCALAR_MAX_OP: s{o} = maximum(s{a}, s{b})
-                    for t in range(T):
-                        x_t[t] = s[a, t]
-                    for t in range(T):
-                        y_t[t] = s[b, t]
-                    for t in range(T):
-                        s[o, t] = y_t[t] if x_t[t] < y_t[t] else x_t[t]
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        y_0 = s[blk, b, 0]
+                        y_1 = s[blk, b, 1]
+                        _r0 = y_0 if x_0 < y_0 else x_0
+                        _r1 = y_1 if x_1 < y_1 else x_1
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 48:  # VECTOR_MAX_OP: v{o} = maximum(v{a}, v{b})
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = v[b, i, t] if v[a, i, t] < v[b, i, t] else v[a, i, t]
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, b, i, 0] if v[blk, a, i, 0] < v[blk, b, i, 0] else v[blk, a, i, 0]
+                            _r1 = v[blk, b, i, 1] if v[blk, a, i, 1] < v[blk, b, i, 1] else v[blk, a, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
                 elif c == 49:  # MATRIX_MAX_OP: m{o} = maximum(m{a}, m{b})
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                m[o, i, j, t] = m[a, i, j, t] if m[a, i, j, t] > m[b, i, j, t] else m[b, i, j, t]
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] if m[blk, a, i, j, 0] > m[blk, b, i, j, 0] else m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] if m[blk, a, i, j, 1] > m[blk, b, i, j, 1] else m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
                 elif c == 50:  # VECTOR_MEAN_OP: s{o} = mean(v{a})
-                    for t in range(T):
-                        acc_t[t] = 0.0
-                    for i in range(F):
-                        for t in range(T):
-                            acc_t[t] += v[a, i, t]
-                    for t in range(T):
-                        s[o, t] = acc_t[t] / F
+                    for blk in range(nb):
+                        acc_0 = 0.0
+                        acc_1 = 0.0
+                        for i in range(F):
+                            acc_0 += v[blk, a, i, 0]
+                            acc_1 += v[blk, a, i, 1]
+                        _r0 = acc_0 / F
+                        _r1 = acc_1 / F
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 51:  # MATRIX_MEAN_OP: s{o} = mean(m{a})
-                    for t in range(T):
-                        acc_t[t] = 0.0
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                acc_t[t] += m[a, i, j, t]
-                    for t in range(T):
-                        s[o, t] = acc_t[t] / (F * F)
+                    for blk in range(nb):
+                        acc_0 = 0.0
+                        acc_1 = 0.0
+                        for i in range(F):
+                            for j in range(F):
+                                acc_0 += m[blk, a, i, j, 0]
+                                acc_1 += m[blk, a, i, j, 1]
+                        _r0 = acc_0 / (F * F)
+                        _r1 = acc_1 / (F * F)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 52:  # MATRIX_ROW_MEAN_OP: v{o} = mean(m{a}, axis=1)
-                    for i in range(F):
-                        for t in range(T):
-                            acc_t[t] = 0.0
-                        for j in range(F):
-                            for t in range(T):
-                                acc_t[t] += m[a, i, j, t]
-                        for t in range(T):
-                            tv[i, t] = acc_t[t] / F
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = tv[i, t]
+                    for blk in range(nb):
+                        for i in range(F):
+                            acc_0 = 0.0
+                            acc_1 = 0.0
+                            for j in range(F):
+                                acc_0 += m[blk, a, i, j, 0]
+                                acc_1 += m[blk, a, i, j, 1]
+                            _r0 = acc_0 / F
+                            _r1 = acc_1 / F
+                            tv[i, 0] = _r0
+                            tv[i, 1] = _r1
+                        for i in range(F):
+                            _r0 = tv[i, 0]
+                            _r1 = tv[i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
                 elif c == 53:  # MATRIX_ROW_ST_DEV_OP: v{o} = std(m{a}, axis=1)
-                    for i in range(F):
-                        for t in range(T):
-                            acc_t[t] = 0.0
-                        for t in range(T):
-                            acc2_t[t] = 0.0
-                        for j in range(F):
-                            for t in range(T):
-                                acc_t[t] += m[a, i, j, t]
-                            for t in range(T):
-                                acc2_t[t] += m[a, i, j, t] * m[a, i, j, t]
-                        for t in range(T):
-                            mu_t[t] = acc_t[t] / F
-                        for t in range(T):
-                            tv[i, t] = np.sqrt(acc2_t[t] / F - mu_t[t] * mu_t[t])
-                    for i in range(F):
-                        for t in range(T):
-                            v[o, i, t] = tv[i, t]
+                    for blk in range(nb):
+                        for i in range(F):
+                            acc_0 = 0.0
+                            acc_1 = 0.0
+                            acc2_0 = 0.0
+                            acc2_1 = 0.0
+                            for j in range(F):
+                                acc_0 += m[blk, a, i, j, 0]
+                                acc_1 += m[blk, a, i, j, 1]
+                                acc2_0 += m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
+                                acc2_1 += m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
+                            mu_0 = acc_0 / F
+                            mu_1 = acc_1 / F
+                            _r0 = np.sqrt(acc2_0 / F - mu_0 * mu_0)
+                            _r1 = np.sqrt(acc2_1 / F - mu_1 * mu_1)
+                            tv[i, 0] = _r0
+                            tv[i, 1] = _r1
+                        for i in range(F):
+                            _r0 = tv[i, 0]
+                            _r1 = tv[i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
                 elif c == 54:  # VECTOR_ST_DEV_OP: s{o} = std(v{a})
-                    for t in range(T):
-                        acc_t[t] = 0.0
-                    for t in range(T):
-                        acc2_t[t] = 0.0
-                    for i in range(F):
-                        for t in range(T):
-                            acc_t[t] += v[a, i, t]
-                        for t in range(T):
-                            acc2_t[t] += v[a, i, t] * v[a, i, t]
-                    for t in range(T):
-                        mu_t[t] = acc_t[t] / F
-                    for t in range(T):
-                        s[o, t] = np.sqrt(acc2_t[t] / F - mu_t[t] * mu_t[t])
+                    for blk in range(nb):
+                        acc_0 = 0.0
+                        acc_1 = 0.0
+                        acc2_0 = 0.0
+                        acc2_1 = 0.0
+                        for i in range(F):
+                            acc_0 += v[blk, a, i, 0]
+                            acc_1 += v[blk, a, i, 1]
+                            acc2_0 += v[blk, a, i, 0] * v[blk, a, i, 0]
+                            acc2_1 += v[blk, a, i, 1] * v[blk, a, i, 1]
+                        mu_0 = acc_0 / F
+                        mu_1 = acc_1 / F
+                        _r0 = np.sqrt(acc2_0 / F - mu_0 * mu_0)
+                        _r1 = np.sqrt(acc2_1 / F - mu_1 * mu_1)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 55:  # MATRIX_ST_DEV_OP: s{o} = std(m{a})
-                    for t in range(T):
-                        acc_t[t] = 0.0
-                    for t in range(T):
-                        acc2_t[t] = 0.0
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                acc_t[t] += m[a, i, j, t]
-                            for t in range(T):
-                                acc2_t[t] += m[a, i, j, t] * m[a, i, j, t]
-                    for t in range(T):
-                        mu_t[t] = acc_t[t] / (F * F)
-                    for t in range(T):
-                        s[o, t] = np.sqrt(acc2_t[t] / (F * F) - mu_t[t] * mu_t[t])
+                    for blk in range(nb):
+                        acc_0 = 0.0
+                        acc_1 = 0.0
+                        acc2_0 = 0.0
+                        acc2_1 = 0.0
+                        for i in range(F):
+                            for j in range(F):
+                                acc_0 += m[blk, a, i, j, 0]
+                                acc_1 += m[blk, a, i, j, 1]
+                                acc2_0 += m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
+                                acc2_1 += m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
+                        mu_0 = acc_0 / (F * F)
+                        mu_1 = acc_1 / (F * F)
+                        _r0 = np.sqrt(acc2_0 / (F * F) - mu_0 * mu_0)
+                        _r1 = np.sqrt(acc2_1 / (F * F) - mu_1 * mu_1)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 56:  # SCALAR_CONST_SET_OP: s{o} = {d0}
-                    for t in range(T):
-                        s[o, t] = d0
+                    for blk in range(nb):
+                        _r0 = d0
+                        _r1 = d0
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
                 elif c == 57:  # VECTOR_CONST_SET_OP: v{o}[{d0}] = {d1}
-                    for t in range(T):
-                        v[o, min(int(np.float32(F) * np.float32(d0)), F - 1), t] = d1
+                    for blk in range(nb):
+                        _r0 = d1
+                        _r1 = d1
+                        v[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), 0] = _r0
+                        v[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), 1] = _r1
                 elif c == 58:  # MATRIX_CONST_SET_OP: m{o}[{d0}, {d1}] = {d2}
-                    for t in range(T):
-                        m[o, min(int(np.float32(F) * np.float32(d0)), F - 1), min(int(np.float32(F) * np.float32(d1)), F - 1), t] = d2
+                    for blk in range(nb):
+                        _r0 = d2
+                        _r1 = d2
+                        m[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), min(int(np.float32(F) * np.float32(d1)), F - 1), 0] = _r0
+                        m[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), min(int(np.float32(F) * np.float32(d1)), F - 1), 1] = _r1
                 elif c == 59:  # SCALAR_UNIFORM_SET_OP: s{o} = uniform({d0}, {d1})
-                    for t in range(T):
-                        if running[t]:
-                            s[o, t] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                    for blk in range(nb):
+                        if blk * W + 0 < n_run:
+                            s[blk, o, 0] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                        if blk * W + 1 < n_run:
+                            s[blk, o, 1] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
                 elif c == 60:  # VECTOR_UNIFORM_SET_OP: v{o} = uniform({d0}, {d1})
-                    for i in range(F):
-                        for t in range(T):
-                            if running[t]:
-                                v[o, i, t] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                    for blk in range(nb):
+                        for i in range(F):
+                            if blk * W + 0 < n_run:
+                                v[blk, o, i, 0] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                            if blk * W + 1 < n_run:
+                                v[blk, o, i, 1] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
                 elif c == 61:  # MATRIX_UNIFORM_SET_OP: m{o} = uniform({d0}, {d1})
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                if running[t]:
-                                    m[o, i, j, t] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                if blk * W + 0 < n_run:
+                                    m[blk, o, i, j, 0] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                                if blk * W + 1 < n_run:
+                                    m[blk, o, i, j, 1] = (np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
                 elif c == 62:  # SCALAR_GAUSSIAN_SET_OP: s{o} = gaussian({d0}, {d1})
-                    for t in range(T):
-                        if running[t]:
-                            s[o, t] = (d0 + d1 * np.random.standard_normal())
+                    for blk in range(nb):
+                        if blk * W + 0 < n_run:
+                            s[blk, o, 0] = (d0 + d1 * np.random.standard_normal())
+                        if blk * W + 1 < n_run:
+                            s[blk, o, 1] = (d0 + d1 * np.random.standard_normal())
                 elif c == 63:  # VECTOR_GAUSSIAN_SET_OP: v{o} = gaussian({d0}, {d1})
-                    for i in range(F):
-                        for t in range(T):
-                            if running[t]:
-                                v[o, i, t] = (d0 + d1 * np.random.standard_normal())
+                    for blk in range(nb):
+                        for i in range(F):
+                            if blk * W + 0 < n_run:
+                                v[blk, o, i, 0] = (d0 + d1 * np.random.standard_normal())
+                            if blk * W + 1 < n_run:
+                                v[blk, o, i, 1] = (d0 + d1 * np.random.standard_normal())
                 elif c == 64:  # MATRIX_GAUSSIAN_SET_OP: m{o} = gaussian({d0}, {d1})
-                    for i in range(F):
-                        for j in range(F):
-                            for t in range(T):
-                                if running[t]:
-                                    m[o, i, j, t] = (d0 + d1 * np.random.standard_normal())
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                if blk * W + 0 < n_run:
+                                    m[blk, o, i, j, 0] = (d0 + d1 * np.random.standard_normal())
+                                if blk * W + 1 < n_run:
+                                    m[blk, o, i, j, 1] = (d0 + d1 * np.random.standard_normal())
             # A component function has finished: move the state machine on.
             if phase == _SETUP:
                 if n_all <= 0:
                     break
                 phase = _TRAIN_PREDICT
             elif phase == _TRAIN_PREDICT:
-                steps += num_running
+                steps += n_run
                 if any_accuracy:
-                    for t in range(T):
-                        if is_accuracy[t]:
+                    for l in range(n_run):
+                        if is_accuracy[lane_task[l]]:
                             # Written back: Learn sees the probability.
-                            s[1, t] = _sigmoid(s[1, t])
-                # Fast path: count running tasks whose error is NaN or too large,
-                # and give Learn the label.
+                            s[l // W, 1, l % W] = _sigmoid(s[l // W, 1, l % W])
+                # Fast path: count running tasks whose error is NaN or too large.
                 num_bad = 0
-                for t in range(T):
-                    label = train_y[gdone, t]
-                    err = abs(label - s[1, t])
-                    num_bad += running[t] & (not (err <= max_abs_error))
-                    s[0, t] = label
+                for l in range(n_run):
+                    err = abs(train_y[lane_task[l], gdone] - s[l // W, 1, l % W])
+                    num_bad += not (err <= max_abs_error)
                 if num_bad > 0 or (rec_train > 0 and gdone < per_epoch):
-                    for t in range(T):
-                        if not running[t]:
-                            continue
-                        err = abs(train_y[gdone, t] - s[1, t])
+                    # Downwards, so that the lane swapped in was checked already.
+                    for l in range(n_run - 1, -1, -1):
+                        t = lane_task[l]
+                        err = abs(train_y[t, gdone] - s[l // W, 1, l % W])
                         if not (err <= max_abs_error):
                             # Early stop: fitness 0 in the first epoch, else the best
-                            # so far.
-                            running[t] = False
-                            num_running -= 1
-                            fitness_out[p, t] = 0.0 if gdone < per_epoch else best[t]
+                            # so far. The last running lane takes this lane's place.
+                            fitness_out[p, t] = 0.0 if gdone < per_epoch else best[l]
+                            n_run -= 1
+                            if l != n_run:
+                                _swap_lanes(s, v, m, l, n_run)
+                                lane_task[l] = lane_task[n_run]
+                                lane_task[n_run] = t
+                                best[l] = best[n_run]
                             continue
                         if gdone < per_epoch and n_err[p, t, 0] < rec_train:
                             train_err[p, t, n_err[p, t, 0]] = err
                             n_err[p, t, 0] += 1
-                    if num_running == 0:
+                    nb = (n_run + W - 1) // W
+                    if n_run == 0:
                         break
+                # Learn sees the label in s0 (and the features in v0).
+                for l in range(n_run):
+                    s[l // W, 0, l % W] = train_y[lane_task[l], gdone]
                 if rewrite_features:
-                    base = gdone * FT
-                    for q in range(FT):
-                        v_flat[q] = train_x_flat[base + q]
+                    for l in range(n_run):
+                        t = lane_task[l]
+                        for i in range(F):
+                            v[l // W, 0, i, l % W] = train_x[t, gdone, i]
                 phase = _LEARN
                 pc = learn_start
                 end = learn_end
@@ -568,82 +794,79 @@ def execute_group(code, data, starts, seeds,
                     epoch_left = per_epoch
                     phase = _VALID_PREDICT
                     vk = 0
-                    for t in range(T):
-                        loss[t] = 0.0
-                        valid_ok[t] = running[t]
+                    for l in range(n_run):
+                        loss[l] = 0.0
+                        valid_ok[l] = True
                 else:
                     phase = _TRAIN_PREDICT
             else:  # _VALID_PREDICT finished
-                valid_steps += num_running
+                valid_steps += n_run
                 num_bad = 0
-                if any_accuracy:
-                    for t in range(T):
-                        label = valid_y[vk, t]
-                        if is_accuracy[t]:
-                            # The sigmoid is not written back to memory in validation.
-                            prob = _sigmoid(s[1, t])
-                            abs_err[t] = 0.0 if (label > 0.5) == (prob > 0.5) else 1.0
-                            loss[t] += abs_err[t]
-                        else:
-                            diff = label - s[1, t]
-                            abs_err[t] = abs(diff)
-                            loss[t] += diff * diff
-                        num_bad += valid_ok[t] & (not (abs_err[t] <= max_abs_error))
-                else:
-                    for t in range(T):
-                        diff = valid_y[vk, t] - s[1, t]
-                        abs_err[t] = abs(diff)
-                        loss[t] += diff * diff
-                        num_bad += valid_ok[t] & (not (abs_err[t] <= max_abs_error))
+                for l in range(n_run):
+                    t = lane_task[l]
+                    label = valid_y[t, vk]
+                    pred = s[l // W, 1, l % W]
+                    if is_accuracy[t]:
+                        # The sigmoid is not written back to memory in validation.
+                        abs_err[l] = 0.0 if (label > 0.5) == (_sigmoid(pred) > 0.5) else 1.0
+                        loss[l] += abs_err[l]
+                    else:
+                        diff = label - pred
+                        abs_err[l] = abs(diff)
+                        loss[l] += diff * diff
+                    num_bad += valid_ok[l] & (not (abs_err[l] <= max_abs_error))
                 if num_bad > 0 or (first_validation and rec_valid > 0):
-                    for t in range(T):
-                        if not (running[t] and valid_ok[t]):
+                    for l in range(n_run):
+                        if not valid_ok[l]:
                             continue
-                        if not (abs_err[t] <= max_abs_error):  # NaN or too large
+                        t = lane_task[l]
+                        if not (abs_err[l] <= max_abs_error):  # NaN or too large
                             # This task's validation ends here; its lane keeps
                             # running in lockstep, so keep its memory to restore.
-                            valid_ok[t] = False
-                            _save_lane(s, v, m, s_save, v_save, m_save, t)
+                            valid_ok[l] = False
+                            _copy_lane(s, v, m, l, s_save, v_save, m_save, l)
                             continue
                         if first_validation and n_err[p, t, 1] < rec_valid:
-                            valid_err[p, t, n_err[p, t, 1]] = abs_err[t]
+                            valid_err[p, t, n_err[p, t, 1]] = abs_err[l]
                             n_err[p, t, 1] += 1
                 vk += 1
             if phase == _VALID_PREDICT and vk >= n_valid:
                 # Validation finished: fitness of this epoch, best over epochs.
                 first_validation = False
-                for t in range(T):
-                    if not running[t]:
-                        continue
-                    if not valid_ok[t]:
-                        _save_lane(s_save, v_save, m_save, s, v, m, t)
-                    if valid_ok[t]:
-                        epoch_loss = loss[t] / valid_div
-                        if is_accuracy[t]:
+                for l in range(n_run):
+                    if valid_ok[l]:
+                        epoch_loss = loss[l] / valid_div
+                        if is_accuracy[lane_task[l]]:
                             f = 1.0 - epoch_loss
                         else:
                             f = _flip_and_squash(np.sqrt(epoch_loss))
-                        best[t] = max(best[t], f)
-                    fitness_out[p, t] = best[t]
+                        best[l] = max(best[l], f)
+                    else:
+                        _copy_lane(s_save, v_save, m_save, l, s, v, m, l)
+                    fitness_out[p, lane_task[l]] = best[l]
                 if gdone >= n_all:
                     break
                 phase = _TRAIN_PREDICT
             # Start the Predict of the next training or validation example.
             if phase == _TRAIN_PREDICT:
-                base = gdone * FT
-                for q in range(FT):
-                    v_flat[q] = train_x_flat[base + q]
+                for l in range(n_run):
+                    t = lane_task[l]
+                    for i in range(F):
+                        v[l // W, 0, i, l % W] = train_x[t, gdone, i]
             else:
-                base = vk * FT
-                for q in range(FT):
-                    v_flat[q] = valid_x_flat[base + q]
-            for t in range(T):
-                s[0, t] = 0.0
+                for l in range(n_run):
+                    t = lane_task[l]
+                    for i in range(F):
+                        v[l // W, 0, i, l % W] = valid_x[t, vk, i]
+            for l in range(n_run):
+                s[l // W, 0, l % W] = 0.0
             pc = predict_start
             end = learn_start
         steps_out[p] = steps
         valid_steps_out[p] = valid_steps
         if s_out.shape[0] > 0:
-            s_out[p] = s
-            v_out[p] = v
-            m_out[p] = m
+            for l in range(T):
+                t = lane_task[l]
+                s_out[p, :, t] = s[l // W, :, l % W]
+                v_out[p, :, :, t] = v[l // W, :, :, l % W]
+                m_out[p, :, :, :, t] = m[l // W, :, :, :, l % W]

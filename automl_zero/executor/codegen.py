@@ -24,17 +24,22 @@ _TEMPLATE = """\
 
 One dispatch loop drives Setup -> (Predict, check, Learn)* -> validation through
 a small phase variable, so each instruction costs one jump-table dispatch and
-no function call (docs/semantics.md §4, §4.11). The T tasks of a group run in
-lockstep: every instruction is decoded once and executed for all tasks, with
-the task index innermost in memory (s[addr, t], v[addr, i, t], m[addr, i, j, t])
-so that the task loop is contiguous. A task that stops early keeps computing
-(its results are ignored); an algorithm stops when none of its tasks runs.
+no function call (docs/semantics.md §4, §4.11). All tasks of a group run in
+lockstep: every instruction is decoded once and executed for every running
+task. Tasks sit in lanes, W = {lanes} lanes to a block, the lane index innermost
+in memory (s[block, addr, w], v[block, addr, i, w], m[block, addr, i, j, w]):
+an element of an op is one SIMD operation over a block's lanes, and each op
+body loads all lanes before it stores any, so the lanes of a block vectorise.
+Invariant: the running tasks occupy lanes 0 .. n_run - 1. A task that stops
+early swaps lanes with the last running one, and only the blocks holding
+running lanes are computed, so stopped tasks cost (almost) nothing.
 \"\"\"
 
 import numba as nb
 import numpy as np
 
 OPS_TABLE_HASH = "{table_hash}"
+W = {lanes}  # lanes to a block (one SIMD register of float64)
 
 # Phases of the state machine.
 _SETUP = 0
@@ -57,21 +62,45 @@ def _flip_and_squash(x):
     return 1.0 + _MINUS_TWO_OVER_PI * np.arctan(x)
 
 
-@nb.njit(cache=True, error_model="numpy", nogil=True)
-def _save_lane(s, v, m, s_to, v_to, m_to, t):
-    \"\"\"Copy task lane ``t`` of memory (s, v, m) into (s_to, v_to, m_to).\"\"\"
-    s_to[:, t] = s[:, t]
-    v_to[:, :, t] = v[:, :, t]
-    m_to[:, :, :, t] = m[:, :, :, t]
+@nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
+def _copy_lane(s, v, m, l, s_to, v_to, m_to, l_to):
+    \"\"\"Copy lane ``l`` of memory (s, v, m) to lane ``l_to`` of (s_to, v_to, m_to).\"\"\"
+    b, w = l // W, l % W
+    b_to, w_to = l_to // W, l_to % W
+    s_to[b_to, :, w_to] = s[b, :, w]
+    v_to[b_to, :, :, w_to] = v[b, :, :, w]
+    m_to[b_to, :, :, :, w_to] = m[b, :, :, :, w]
+
+
+@nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
+def _swap_lanes(s, v, m, l1, l2):
+    \"\"\"Exchange the memory of lanes ``l1`` and ``l2``.\"\"\"
+    b1, w1 = l1 // W, l1 % W
+    b2, w2 = l2 // W, l2 % W
+    for k in range(s.shape[1]):
+        x = s[b1, k, w1]
+        s[b1, k, w1] = s[b2, k, w2]
+        s[b2, k, w2] = x
+    for k in range(v.shape[1]):
+        for i in range(v.shape[2]):
+            x = v[b1, k, i, w1]
+            v[b1, k, i, w1] = v[b2, k, i, w2]
+            v[b2, k, i, w2] = x
+    for k in range(m.shape[1]):
+        for i in range(m.shape[2]):
+            for j in range(m.shape[3]):
+                x = m[b1, k, i, j, w1]
+                m[b1, k, i, j, w1] = m[b2, k, i, j, w2]
+                m[b2, k, i, j, w2] = x
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
 def execute_group(code, data, starts, seeds,
                   train_x, train_y, per_epoch, n_all,
-                  valid_x, valid_y, n_valid, valid_div, is_accuracy, num_real,
+                  valid_x, valid_y, n_valid, valid_div, is_accuracy,
                   num_scalars, num_vectors, num_matrices, max_abs_error,
                   fitness_out, steps_out, valid_steps_out, train_err, valid_err, n_err,
-                  s_out, v_out, m_out, f_token, t_token):
+                  s_out, v_out, m_out, f_token):
     \"\"\"Execute P algorithms on a group of T tasks that share one schedule.
 
     code: int32 (n, 4) op/in1/in2/out of all algorithms, concatenated.
@@ -80,53 +109,44 @@ def execute_group(code, data, starts, seeds,
       and 1 if its Predict writes v0 (else v0 need not be rewritten before Learn).
     seeds: int64 (P,): seeds the random-init ops before the algorithm runs
       (< 0: the algorithm has no random op).
-    train_x: float64 (E * N, F, T) training examples in the order they are seen
-      (epoch after epoch); train_y: (E * N, T).
+    train_x: float64 (T, E * N, F) each task's training examples in the order
+      they are seen (epoch after epoch); train_y: (T, E * N).
     per_epoch: training examples per epoch (N); n_all: training steps to run (the
       original's min(num_all_train_examples, N * E); 0 gives fitness 0).
-    valid_x: float64 (NV, F, T); valid_y: (NV, T); n_valid: examples to validate
+    valid_x: float64 (T, NV, F); valid_y: (T, NV); n_valid: examples to validate
       on; valid_div: divisor of the validation loss (all validation examples).
     is_accuracy: bool (T,): ACCURACY task (else RMS_ERROR).
-    num_real: lanes t >= num_real only pad the group to T tasks; they count as
-      stopped from the start (no steps, no fitness).
     fitness_out: float64 (P, T); steps_out: int64 (P,) train steps, failing steps
       included; valid_steps_out: int64 (P,) validation Predicts run.
       train_err / valid_err: float64 (P, T, R) per-example errors of the
       first epoch (R = 0: not recorded); n_err: int64 (P, T, 2) counts recorded.
-    s_out, v_out, m_out: final memory of each algorithm (P, *s.shape) etc., for
-      tests and inspection; zero-length first axis: not recorded.
-    f_token, t_token: tuples of F and T zeros (their types fix F and T).
+    s_out (P, S, T), v_out (P, V, F, T), m_out (P, M, F, F, T): final memory of
+      each algorithm on each task, for tests and inspection (a task stopped
+      early: its memory when it stopped or later); zero-length first axis: not
+      recorded.
+    f_token: a tuple of F zeros (its type fixes F: one compiled variant per F).
     \"\"\"
-    # F and T are compile-time constants, carried by the lengths of the token
-    # tuples' types: one specialisation per (F, T), cached on disk.
+    # F is a compile-time constant, carried by the length of the token tuple's
+    # type: one specialisation per F, cached on disk. T is a run-time value.
     F = len(f_token)
-    T = len(t_token)
+    T = train_x.shape[0]
+    NB = (T + W - 1) // W  # blocks of lanes
     rec_train = train_err.shape[2]
     rec_valid = valid_err.shape[2]
-    s = np.zeros((max(num_scalars, 2), T))
-    v = np.zeros((max(num_vectors, 1), F, T))
-    m = np.zeros((max(num_matrices, 1), F, F, T))
+    s = np.zeros((NB, max(num_scalars, 2), W))
+    v = np.zeros((NB, max(num_vectors, 1), F, W))
+    m = np.zeros((NB, max(num_matrices, 1), F, F, W))
     s_save = np.zeros_like(s)
     v_save = np.zeros_like(v)
     m_save = np.zeros_like(m)
-    tv = np.zeros((F, T))
-    tm = np.zeros((F, F, T))
-    acc_t = np.zeros(T)
-    acc2_t = np.zeros(T)
-    mu_t = np.zeros(T)
-    x_t = np.zeros(T)
-    y_t = np.zeros(T)
-    # Flat views: v0 of all tasks is the first F * T elements of v.
-    FT = F * T
-    v_flat = v.reshape(-1)
-    train_x_flat = train_x.reshape(-1)
-    valid_x_flat = valid_x.reshape(-1)
+    tv = np.zeros((F, W))
+    tm = np.zeros((F, F, W))
+    lane_task = np.zeros(NB * W, dtype=np.int64)  # the task each lane runs
+    valid_ok = np.zeros(NB * W, dtype=np.bool_)
+    best = np.zeros(NB * W)
+    loss = np.zeros(NB * W)
+    abs_err = np.zeros(NB * W)
     any_accuracy = is_accuracy.any()
-    running = np.zeros(T, dtype=np.bool_)
-    valid_ok = np.zeros(T, dtype=np.bool_)
-    best = np.zeros(T)
-    loss = np.zeros(T)
-    abs_err = np.zeros(T)
     for p in range(starts.shape[0]):
         predict_start = starts[p, 1]
         learn_start = starts[p, 2]
@@ -135,16 +155,18 @@ def execute_group(code, data, starts, seeds,
         rewrite_features = starts[p, 4] != 0
         if seeds[p] >= 0:
             np.random.seed(seeds[p])
-        s[:, :] = 0.0
-        v[:, :, :] = 0.0
-        m[:, :, :, :] = 0.0
+        s[:, :, :] = 0.0
+        v[:, :, :, :] = 0.0
+        m[:, :, :, :, :] = 0.0
+        for l in range(NB * W):
+            lane_task[l] = l if l < T else T - 1
+            best[l] = 0.0
         for t in range(T):
-            running[t] = t < num_real
-            best[t] = 0.0
             fitness_out[p, t] = 0.0
             n_err[p, t, 0] = 0
             n_err[p, t, 1] = 0
-        num_running = num_real
+        n_run = T  # running tasks, in lanes 0 .. n_run - 1
+        nb = NB  # blocks holding running lanes
         steps = 0
         valid_steps = 0
         gdone = 0  # training examples completed
@@ -171,41 +193,47 @@ def execute_group(code, data, starts, seeds,
                     break
                 phase = _TRAIN_PREDICT
             elif phase == _TRAIN_PREDICT:
-                steps += num_running
+                steps += n_run
                 if any_accuracy:
-                    for t in range(T):
-                        if is_accuracy[t]:
+                    for l in range(n_run):
+                        if is_accuracy[lane_task[l]]:
                             # Written back: Learn sees the probability.
-                            s[1, t] = _sigmoid(s[1, t])
-                # Fast path: count running tasks whose error is NaN or too large,
-                # and give Learn the label.
+                            s[l // W, 1, l % W] = _sigmoid(s[l // W, 1, l % W])
+                # Fast path: count running tasks whose error is NaN or too large.
                 num_bad = 0
-                for t in range(T):
-                    label = train_y[gdone, t]
-                    err = abs(label - s[1, t])
-                    num_bad += running[t] & (not (err <= max_abs_error))
-                    s[0, t] = label
+                for l in range(n_run):
+                    err = abs(train_y[lane_task[l], gdone] - s[l // W, 1, l % W])
+                    num_bad += not (err <= max_abs_error)
                 if num_bad > 0 or (rec_train > 0 and gdone < per_epoch):
-                    for t in range(T):
-                        if not running[t]:
-                            continue
-                        err = abs(train_y[gdone, t] - s[1, t])
+                    # Downwards, so that the lane swapped in was checked already.
+                    for l in range(n_run - 1, -1, -1):
+                        t = lane_task[l]
+                        err = abs(train_y[t, gdone] - s[l // W, 1, l % W])
                         if not (err <= max_abs_error):
                             # Early stop: fitness 0 in the first epoch, else the best
-                            # so far.
-                            running[t] = False
-                            num_running -= 1
-                            fitness_out[p, t] = 0.0 if gdone < per_epoch else best[t]
+                            # so far. The last running lane takes this lane's place.
+                            fitness_out[p, t] = 0.0 if gdone < per_epoch else best[l]
+                            n_run -= 1
+                            if l != n_run:
+                                _swap_lanes(s, v, m, l, n_run)
+                                lane_task[l] = lane_task[n_run]
+                                lane_task[n_run] = t
+                                best[l] = best[n_run]
                             continue
                         if gdone < per_epoch and n_err[p, t, 0] < rec_train:
                             train_err[p, t, n_err[p, t, 0]] = err
                             n_err[p, t, 0] += 1
-                    if num_running == 0:
+                    nb = (n_run + W - 1) // W
+                    if n_run == 0:
                         break
+                # Learn sees the label in s0 (and the features in v0).
+                for l in range(n_run):
+                    s[l // W, 0, l % W] = train_y[lane_task[l], gdone]
                 if rewrite_features:
-                    base = gdone * FT
-                    for q in range(FT):
-                        v_flat[q] = train_x_flat[base + q]
+                    for l in range(n_run):
+                        t = lane_task[l]
+                        for i in range(F):
+                            v[l // W, 0, i, l % W] = train_x[t, gdone, i]
                 phase = _LEARN
                 pc = learn_start
                 end = learn_end
@@ -217,119 +245,147 @@ def execute_group(code, data, starts, seeds,
                     epoch_left = per_epoch
                     phase = _VALID_PREDICT
                     vk = 0
-                    for t in range(T):
-                        loss[t] = 0.0
-                        valid_ok[t] = running[t]
+                    for l in range(n_run):
+                        loss[l] = 0.0
+                        valid_ok[l] = True
                 else:
                     phase = _TRAIN_PREDICT
             else:  # _VALID_PREDICT finished
-                valid_steps += num_running
+                valid_steps += n_run
                 num_bad = 0
-                if any_accuracy:
-                    for t in range(T):
-                        label = valid_y[vk, t]
-                        if is_accuracy[t]:
-                            # The sigmoid is not written back to memory in validation.
-                            prob = _sigmoid(s[1, t])
-                            abs_err[t] = 0.0 if (label > 0.5) == (prob > 0.5) else 1.0
-                            loss[t] += abs_err[t]
-                        else:
-                            diff = label - s[1, t]
-                            abs_err[t] = abs(diff)
-                            loss[t] += diff * diff
-                        num_bad += valid_ok[t] & (not (abs_err[t] <= max_abs_error))
-                else:
-                    for t in range(T):
-                        diff = valid_y[vk, t] - s[1, t]
-                        abs_err[t] = abs(diff)
-                        loss[t] += diff * diff
-                        num_bad += valid_ok[t] & (not (abs_err[t] <= max_abs_error))
+                for l in range(n_run):
+                    t = lane_task[l]
+                    label = valid_y[t, vk]
+                    pred = s[l // W, 1, l % W]
+                    if is_accuracy[t]:
+                        # The sigmoid is not written back to memory in validation.
+                        abs_err[l] = 0.0 if (label > 0.5) == (_sigmoid(pred) > 0.5) else 1.0
+                        loss[l] += abs_err[l]
+                    else:
+                        diff = label - pred
+                        abs_err[l] = abs(diff)
+                        loss[l] += diff * diff
+                    num_bad += valid_ok[l] & (not (abs_err[l] <= max_abs_error))
                 if num_bad > 0 or (first_validation and rec_valid > 0):
-                    for t in range(T):
-                        if not (running[t] and valid_ok[t]):
+                    for l in range(n_run):
+                        if not valid_ok[l]:
                             continue
-                        if not (abs_err[t] <= max_abs_error):  # NaN or too large
+                        t = lane_task[l]
+                        if not (abs_err[l] <= max_abs_error):  # NaN or too large
                             # This task's validation ends here; its lane keeps
                             # running in lockstep, so keep its memory to restore.
-                            valid_ok[t] = False
-                            _save_lane(s, v, m, s_save, v_save, m_save, t)
+                            valid_ok[l] = False
+                            _copy_lane(s, v, m, l, s_save, v_save, m_save, l)
                             continue
                         if first_validation and n_err[p, t, 1] < rec_valid:
-                            valid_err[p, t, n_err[p, t, 1]] = abs_err[t]
+                            valid_err[p, t, n_err[p, t, 1]] = abs_err[l]
                             n_err[p, t, 1] += 1
                 vk += 1
             if phase == _VALID_PREDICT and vk >= n_valid:
                 # Validation finished: fitness of this epoch, best over epochs.
                 first_validation = False
-                for t in range(T):
-                    if not running[t]:
-                        continue
-                    if not valid_ok[t]:
-                        _save_lane(s_save, v_save, m_save, s, v, m, t)
-                    if valid_ok[t]:
-                        epoch_loss = loss[t] / valid_div
-                        if is_accuracy[t]:
+                for l in range(n_run):
+                    if valid_ok[l]:
+                        epoch_loss = loss[l] / valid_div
+                        if is_accuracy[lane_task[l]]:
                             f = 1.0 - epoch_loss
                         else:
                             f = _flip_and_squash(np.sqrt(epoch_loss))
-                        best[t] = max(best[t], f)
-                    fitness_out[p, t] = best[t]
+                        best[l] = max(best[l], f)
+                    else:
+                        _copy_lane(s_save, v_save, m_save, l, s, v, m, l)
+                    fitness_out[p, lane_task[l]] = best[l]
                 if gdone >= n_all:
                     break
                 phase = _TRAIN_PREDICT
             # Start the Predict of the next training or validation example.
             if phase == _TRAIN_PREDICT:
-                base = gdone * FT
-                for q in range(FT):
-                    v_flat[q] = train_x_flat[base + q]
+                for l in range(n_run):
+                    t = lane_task[l]
+                    for i in range(F):
+                        v[l // W, 0, i, l % W] = train_x[t, gdone, i]
             else:
-                base = vk * FT
-                for q in range(FT):
-                    v_flat[q] = valid_x_flat[base + q]
-            for t in range(T):
-                s[0, t] = 0.0
+                for l in range(n_run):
+                    t = lane_task[l]
+                    for i in range(F):
+                        v[l // W, 0, i, l % W] = valid_x[t, vk, i]
+            for l in range(n_run):
+                s[l // W, 0, l % W] = 0.0
             pc = predict_start
             end = learn_start
         steps_out[p] = steps
         valid_steps_out[p] = valid_steps
         if s_out.shape[0] > 0:
-            s_out[p] = s
-            v_out[p] = v
-            m_out[p] = m
+            for l in range(T):
+                t = lane_task[l]
+                s_out[p, :, t] = s[l // W, :, l % W]
+                v_out[p, :, :, t] = v[l // W, :, :, l % W]
+                m_out[p, :, :, :, t] = m[l // W, :, :, :, l % W]
 """
 
 
-# Scalar temporaries of op bodies; in the kernel each becomes a per-task array.
+# Lanes to a block: 4 float64 fill one 256-bit AVX register.
+LANES = 2
+
+# Scalar temporaries of op bodies; in the kernel each becomes one local per lane.
 _TEMPORARIES = ("acc2", "acc", "mu", "x", "y")
+_MEMORY = re.compile(r"\b(s|v|m|tv|tm)\[([^\]]+)\]")
+_ASSIGN = re.compile(r"^(?P<lhs>[^=+]+?)\s*(?P<op>\+?=)\s*(?P<rhs>.+)$")
 
 
-def task_loop_body(body: str, skip_stopped: bool = False) -> str:
-    """An op body over one task's memory rewritten to run for all tasks of a group.
+def _lane_expr(expr: str, w: int, temporaries: re.Pattern) -> str:
+    """``expr`` of one task's memory rewritten for lane ``w`` of block ``blk``."""
+    def memory(match: re.Match) -> str:
+        name, index = match.group(1), match.group(2)
+        if name in ("tv", "tm"):  # scratch: one per lane of the current block
+            return f"{name}[{index}, {w}]"
+        return f"{name}[blk, {index}, {w}]"
 
-    Every statement that is not a ``for`` header is wrapped in a loop over the
-    tasks, innermost; memory and scratch subscripts gain a trailing task index
-    and scalar temporaries become per-task arrays (``acc`` -> ``acc_t[t]``).
-    With ``skip_stopped`` (random-number ops, whose draws dominate their cost)
-    lanes of stopped tasks are skipped.
+    expr = _MEMORY.sub(memory, expr)
+    return temporaries.sub(lambda t: f"{t.group(1)}_{w}", expr)
+
+
+def lane_body(body: str, skip_stopped: bool = False, lanes: int = LANES) -> str:
+    """An op body over one task's memory rewritten to run for all running lanes.
+
+    The body runs once per block of ``lanes`` lanes (``for blk in range(nb)``).
+    Every statement that is not a ``for`` header is repeated per lane; memory
+    and scratch subscripts gain the block and lane, temporaries become one
+    local per lane (``acc`` -> ``acc_0``...). A statement that stores to memory
+    computes every lane's value first and then stores them all, so no store can
+    alias a later load and the lanes vectorise. With ``skip_stopped``
+    (random-number ops, whose draws dominate their cost) only running lanes
+    draw, lane by lane.
     """
     if body.strip() == "pass":
         return "pass"
     temporaries = re.compile(r"\b(" + "|".join(_TEMPORARIES) + r")\b")
-    lines = []
+    lines = ["for blk in range(nb):"]
     for line in body.splitlines():
         stripped = line.lstrip()
-        indent = line[: len(line) - len(stripped)]
+        indent = "    " + line[: len(line) - len(stripped)]
         if stripped.startswith("for "):
-            lines.append(line)
+            lines.append(indent + stripped)
             continue
-        statement = re.sub(r"\b(s|v|m|tv|tm)\[([^\]]+)\]", r"\1[\2, t]", stripped)
-        statement = temporaries.sub(r"\1_t[t]", statement)
-        lines.append(f"{indent}for t in range(T):")
+        match = _ASSIGN.match(stripped)
+        if match is None:
+            raise ValueError(f"op body statement not understood: {stripped!r}")
+        lhs, op, rhs = match.group("lhs"), match.group("op"), match.group("rhs")
+        to_memory = _MEMORY.match(lhs) is not None
         if skip_stopped:
-            lines.append(f"{indent}    if running[t]:")
-            lines.append(f"{indent}        {statement}")
+            for w in range(lanes):
+                lines.append(f"{indent}if blk * W + {w} < n_run:")
+                lines.append(f"{indent}    {_lane_expr(lhs, w, temporaries)} {op} "
+                             f"{_lane_expr(rhs, w, temporaries)}")
+        elif to_memory:
+            for w in range(lanes):
+                lines.append(f"{indent}_r{w} = {_lane_expr(rhs, w, temporaries)}")
+            for w in range(lanes):
+                lines.append(f"{indent}{_lane_expr(lhs, w, temporaries)} {op} _r{w}")
         else:
-            lines.append(f"{indent}    {statement}")
+            for w in range(lanes):
+                lines.append(f"{indent}{_lane_expr(lhs, w, temporaries)} {op} "
+                             f"{_lane_expr(rhs, w, temporaries)}")
     return "\n".join(lines)
 
 
@@ -338,13 +394,14 @@ def _dispatch_source(indent: int) -> str:
     for i, op in enumerate(OPS):
         keyword = "if" if i == 0 else "elif"
         lines.append(f"{keyword} c == {op.code}:  # {op.name}: {op.fmt}")
-        lines.append(textwrap.indent(task_loop_body(op.body, op.random), "    "))
+        lines.append(textwrap.indent(lane_body(op.body, op.random), "    "))
     return textwrap.indent("\n".join(lines), " " * indent)
 
 
 def generate_kernel_source() -> str:
     """The source text of ``_kernel.py`` for the current op table."""
-    return _TEMPLATE.format(table_hash=table_hash(), dispatch=_dispatch_source(16))
+    return _TEMPLATE.format(table_hash=table_hash(), lanes=LANES,
+                            dispatch=_dispatch_source(16))
 
 
 def write_kernel(path: Path = KERNEL_PATH) -> bool:

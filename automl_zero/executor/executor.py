@@ -6,12 +6,14 @@ call. Task data is packed once per task collection into a ``TaskBatch``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from automl_zero.executor import _kernel
 from automl_zero.executor._kernel import execute_group as _execute_group
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.instruction import FEATURES_VECTOR_ADDRESS
@@ -24,17 +26,21 @@ __all__ = ["MemorySpec", "TaskBatch", "ExecutionResult", "execute", "execute_pac
            "pack_algorithms", "needs_compile", "DEFAULT_MAX_ABS_ERROR"]
 
 DEFAULT_MAX_ABS_ERROR = 100.0
-# Tasks executed in lockstep by one kernel call (a compile-time lane count).
-# Lockstep amortises instruction dispatch over tasks, which wins when dispatch
-# dominates (small F: 5x at F=4); at F=16 the per-task loop (1 lane) was faster
-# on the benchmark's matrix-heavy and random programs (`automl-zero bench`).
-TASK_CHUNK = 10
-LOCKSTEP_MAX_FEATURES = 8
+# Tasks executed in lockstep by one kernel call at most. Lockstep amortises
+# instruction dispatch over tasks and runs W tasks per SIMD operation; the
+# kernel compiles once per feature size whatever the number of tasks.
+TASK_CHUNK = 32
+LANES = _kernel.W  # tasks to a SIMD block of lanes
 
 
 def default_task_chunk(features_size: int) -> int:
-    """Tasks run in lockstep by default for this feature size."""
-    return TASK_CHUNK if features_size <= LOCKSTEP_MAX_FEATURES else 1
+    """Tasks run in lockstep by one kernel call (at most)."""
+    return TASK_CHUNK
+
+
+def lanes_for(num_tasks: int) -> int:
+    """Memory lanes the kernel allocates for a group of ``num_tasks`` tasks."""
+    return -(-num_tasks // LANES) * LANES
 
 
 @dataclass(frozen=True)
@@ -70,46 +76,38 @@ class MemorySpec:
 
 @dataclass(frozen=True, eq=False)
 class TaskGroup:
-    """Tasks that share one schedule (examples, epochs, validation size), packed
-    task-innermost so the kernel runs them in lockstep."""
+    """Tasks that share one schedule (examples, epochs, validation size), run
+    in lockstep by one kernel call."""
 
-    indices: np.ndarray  # int64: positions of the real tasks in the collection
-    train_x: np.ndarray  # float64 (E * N, F, T): examples in the order they are seen
-    train_y: np.ndarray  # float64 (E * N, T)
+    indices: np.ndarray  # int64: positions of the tasks in the collection
+    train_x: np.ndarray  # float64 (T, E * N, F): examples in the order they are seen
+    train_y: np.ndarray  # float64 (T, E * N)
     per_epoch: int  # N
-    valid_x: np.ndarray  # float64 (NV, F, T)
-    valid_y: np.ndarray  # float64 (NV, T)
+    valid_x: np.ndarray  # float64 (T, NV, F)
+    valid_y: np.ndarray  # float64 (T, NV)
     is_accuracy: np.ndarray  # bool (T,)
 
     @property
-    def num_real(self) -> int:
-        """Lanes beyond this one repeat a task only to keep T fixed (ignored)."""
+    def num_tasks(self) -> int:
         return len(self.indices)
 
     @property
-    def lanes(self) -> int:
-        return int(self.train_x.shape[2])
-
-    @property
     def max_train(self) -> int:
-        return int(self.train_x.shape[0])
+        return int(self.train_x.shape[1])
 
     @property
     def n_valid(self) -> int:
-        return int(self.valid_x.shape[0])
+        return int(self.valid_x.shape[1])
 
     @classmethod
-    def from_tasks(cls, tasks: Sequence[Task], indices: Sequence[int],
-                   lanes: int | None = None) -> TaskGroup:
-        """Pack ``tasks``; with ``lanes`` > len(tasks) the last task is repeated
-        in the extra lanes, which the kernel treats as stopped from the start."""
-        tasks = list(tasks) + [tasks[-1]] * ((lanes or len(tasks)) - len(tasks))
+    def from_tasks(cls, tasks: Sequence[Task], indices: Sequence[int]) -> TaskGroup:
+        """Pack ``tasks``, each task's arrays contiguous."""
         # Materialise each task's example stream (epoch orders applied) once, so
         # the kernel reads training examples contiguously.
-        xs = np.stack([t.train_features[t.epochs.reshape(-1)] for t in tasks], axis=-1)
-        ys = np.stack([t.train_labels[t.epochs.reshape(-1)] for t in tasks], axis=-1)
-        vxs = np.stack([t.valid_features for t in tasks], axis=-1)
-        vys = np.stack([t.valid_labels for t in tasks], axis=-1)
+        xs = np.stack([t.train_features[t.epochs.reshape(-1)] for t in tasks])
+        ys = np.stack([t.train_labels[t.epochs.reshape(-1)] for t in tasks])
+        vxs = np.stack([t.valid_features for t in tasks])
+        vys = np.stack([t.valid_labels for t in tasks])
         return cls(np.asarray(indices, dtype=np.int64),
                    np.ascontiguousarray(xs, dtype=np.float64),
                    np.ascontiguousarray(ys, dtype=np.float64),
@@ -132,16 +130,14 @@ class TaskBatch:
 
     @property
     def features_size(self) -> int:
-        return int(self.groups[0].train_x.shape[1])
+        return int(self.groups[0].train_x.shape[2])
 
     @classmethod
-    def from_tasks(cls, tasks: Sequence[Task], task_chunk: int | None = None,
-                   min_lanes: int = 1) -> TaskBatch:
-        """Pack tasks; all must have the same feature size. ``task_chunk`` tasks
-        run in lockstep per kernel call (default: ``default_task_chunk(F)``; 1
-        gives the plain per-task loop). Groups get at least ``min_lanes`` lanes
-        (up to the chunk), padded with stopped lanes, so that a subset of a
-        batch reuses the batch's compiled kernel variant."""
+    def from_tasks(cls, tasks: Sequence[Task], task_chunk: int | None = None
+                   ) -> TaskBatch:
+        """Pack tasks; all must have the same feature size. At most
+        ``task_chunk`` tasks run in lockstep per kernel call (default:
+        ``default_task_chunk(F)``; 1 runs each task alone)."""
         if task_chunk is not None and int(task_chunk) < 1:
             raise ValueError(f"task_chunk must be >= 1, got {task_chunk}")
         tasks = tuple(tasks)
@@ -159,23 +155,18 @@ class TaskBatch:
             by_schedule.setdefault(key, []).append(i)
         groups = []
         for members in by_schedule.values():
-            # Chunks of at most TASK_CHUNK lanes: the kernel is specialised per
-            # (F, lanes), and a bounded lane count bounds the compiled variants.
-            lanes = min(len(members), chunk_size)
-            padded = max(lanes, min(min_lanes, chunk_size))
-            for start in range(0, len(members), lanes):
-                chunk = members[start:start + lanes]
-                groups.append(TaskGroup.from_tasks([tasks[i] for i in chunk], chunk,
-                                                   padded))
+            # Chunks of at most task_chunk tasks bound the kernel's memory.
+            for start in range(0, len(members), chunk_size):
+                chunk = members[start:start + chunk_size]
+                groups.append(TaskGroup.from_tasks([tasks[i] for i in chunk], chunk))
         groups = tuple(groups)
         return cls(tasks, groups)
 
     def subset(self, indices: Sequence[int]) -> TaskBatch:
         """The batch restricted to some tasks (e.g. a first stage for hurdles),
-        with this batch's lane count, so no new kernel variant is compiled."""
-        lanes = max(g.lanes for g in self.groups)
-        return TaskBatch.from_tasks([self.tasks[i] for i in indices],
-                                    task_chunk=lanes, min_lanes=lanes)
+        chunked as this batch."""
+        chunk = max(g.num_tasks for g in self.groups)
+        return TaskBatch.from_tasks([self.tasks[i] for i in indices], task_chunk=chunk)
 
 
 @dataclass(frozen=True)
@@ -191,6 +182,22 @@ class ExecutionResult:
     # Final memory when requested: scalars (P, T, S), vectors (P, T, V, F),
     # matrices (P, T, M, F, F); None otherwise.
     final_memory: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+@contextmanager
+def _slp_vectorization() -> Iterator[None]:
+    """Compile with LLVM's SLP vectoriser on (numba turns it off by default
+    since an old LLVM miscompiled): it turns each op body's per-lane
+    statements into SIMD operations, 2x faster at F=16. The kernel's results
+    are checked against the reference interpreter and the original's numbers."""
+    from numba.core import config
+
+    old = config.SLP_VECTORIZE
+    config.SLP_VECTORIZE = 1
+    try:
+        yield
+    finally:
+        config.SLP_VECTORIZE = old
 
 
 _EMPTY_CODE = np.zeros((0, 4), dtype=np.int32)
@@ -298,7 +305,7 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     train_err = np.zeros((num, n_tasks, record_errors))
     valid_err = np.zeros((num, n_tasks, record_errors))
     n_err = np.zeros((num, n_tasks, 2), dtype=np.int64)
-    single = len(batch.groups) == 1 and batch.groups[0].lanes == n_tasks
+    single = len(batch.groups) == 1
     n_s, n_v, n_m = (max(memory.num_scalar_addresses, 2),
                      max(memory.num_vector_addresses, 1),
                      max(memory.num_matrix_addresses, 1))
@@ -320,38 +327,37 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         if single:
             fit_g, te_g, ve_g, ne_g = fitness, train_err, valid_err, n_err
         else:
-            t = g.lanes
+            t = g.num_tasks
             fit_g = np.zeros((num, t))
             te_g = np.zeros((num, t, record_errors))
             ve_g = np.zeros((num, t, record_errors))
             ne_g = np.zeros((num, t, 2), dtype=np.int64)
         steps_g = np.zeros(num, dtype=np.int64)
         vsteps_g = np.zeros(num, dtype=np.int64)
-        t = g.lanes
+        t = g.num_tasks
         p_mem = num if return_memory else 0
         s_g = np.zeros((p_mem, n_s, t))
         v_g = np.zeros((p_mem, n_v, f, t))
         m_g = np.zeros((p_mem, n_m, f, f, t))
-        _execute_group(code, data, starts, seeds_arr, g.train_x, g.train_y,
-                              g.per_epoch, n_all, g.valid_x, g.valid_y,
-                              n_valid, float(g.n_valid), g.is_accuracy, g.num_real,
-                              memory.num_scalar_addresses,
-                              memory.num_vector_addresses,
-                              memory.num_matrix_addresses, float(max_abs_error),
-                              fit_g, steps_g, vsteps_g, te_g, ve_g, ne_g, s_g, v_g, m_g,
-                              (0,) * g.train_x.shape[1], (0,) * g.train_x.shape[2])
+        with _slp_vectorization():
+            _execute_group(code, data, starts, seeds_arr, g.train_x, g.train_y,
+                           g.per_epoch, n_all, g.valid_x, g.valid_y,
+                           n_valid, float(g.n_valid), g.is_accuracy,
+                           memory.num_scalar_addresses, memory.num_vector_addresses,
+                           memory.num_matrix_addresses, float(max_abs_error),
+                           fit_g, steps_g, vsteps_g, te_g, ve_g, ne_g, s_g, v_g, m_g,
+                           (0,) * f)
         steps += steps_g
         valid_steps += vsteps_g
-        real = g.num_real
         if mem_out is not None:
-            mem_out[0][:, g.indices] = np.moveaxis(s_g, -1, 1)[:, :real]
-            mem_out[1][:, g.indices] = np.moveaxis(v_g, -1, 1)[:, :real]
-            mem_out[2][:, g.indices] = np.moveaxis(m_g, -1, 1)[:, :real]
+            mem_out[0][:, g.indices] = np.moveaxis(s_g, -1, 1)
+            mem_out[1][:, g.indices] = np.moveaxis(v_g, -1, 1)
+            mem_out[2][:, g.indices] = np.moveaxis(m_g, -1, 1)
         if not single:
-            fitness[:, g.indices] = fit_g[:, :real]
-            train_err[:, g.indices] = te_g[:, :real]
-            valid_err[:, g.indices] = ve_g[:, :real]
-            n_err[:, g.indices] = ne_g[:, :real]
+            fitness[:, g.indices] = fit_g
+            train_err[:, g.indices] = te_g
+            valid_err[:, g.indices] = ve_g
+            n_err[:, g.indices] = ne_g
     if mem_out is not None and memory.num_matrix_addresses == 0:
         mem_out = (mem_out[0], mem_out[1], mem_out[2][:, :, :0])
     return ExecutionResult(fitness, steps, train_err, valid_err, n_err, valid_steps,
@@ -360,19 +366,19 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 def needs_compile(batch: TaskBatch) -> bool:
     """Whether running ``batch`` will compile a kernel variant this process does
-    not have in memory or in numba's on-disk cache (a first run: ~25 s). False
+    not have in memory or in numba's on-disk cache (one per feature size). False
     when that cannot be told (an unknown numba cache layout)."""
-    wanted = {(batch.features_size, g.lanes) for g in batch.groups}
+    wanted = {batch.features_size}
     dispatcher = _execute_group
     for sig in dispatcher.signatures:
-        wanted.discard((len(sig[-2]), len(sig[-1])))
+        wanted.discard(len(sig[-1]))
     if not wanted:
         return False
     try:
         index = dispatcher._cache._cache_file._load_index()
         for key in index:
             sig = key[0]
-            wanted.discard((sig[-2].count, sig[-1].count))
+            wanted.discard(sig[-1].count)
     except Exception:  # numba internals: never fail a run over a notice
         return False
     return bool(wanted)

@@ -333,6 +333,65 @@ def bench(ctx: click.Context, repeats: int, evals: int, no_compile: bool,
         click.echo(f"{key:58s} {value:10.2f} s")
 
 
+def _float_list(text: str, what: str, kind: type = float) -> list:
+    try:
+        values = [kind(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, got {text!r}",
+                                 param_hint=what) from None
+    if not values or any(x <= 0 for x in values):
+        raise click.BadParameter(f"expected positive numbers, got {text!r}",
+                                 param_hint=what)
+    return values
+
+
+@bench.command("network")
+@click.option("--features", default="16,32", show_default=True,
+              help="Comma-separated feature sizes F.")
+@click.option("--learning-rates", default="0.001,0.01", show_default=True,
+              help="Comma-separated learning rates (0.01 makes some tasks diverge "
+                   "and stop early).")
+@click.option("--sweep", is_flag=True,
+              help="Instead: F = 4, 8, 16, 32, 64, 128, 256 at learning rate 0.0001.")
+@click.option("--repeats", type=click.IntRange(1), default=7, show_default=True,
+              help="Timed repeats (the median is reported).")
+@click.option("--evals", type=click.IntRange(1), default=3, show_default=True,
+              help="Evaluations per timed repeat.")
+@click.option("--no-reference", is_flag=True,
+              help="Do not build and run the compiled C reference.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def bench_network(features: str, learning_rates: str, sweep: bool, repeats: int,
+                  evals: int, no_reference: bool, as_json: bool) -> None:
+    """The executor at the paper's sizes against a compiled C loop.
+
+    The hand-designed 2-layer network (`automl-zero example neural_net`) on 10
+    2-layer regression tasks of 1000 train / 100 valid examples; the C loop of
+    the same program (built here with the system compiler, -O3 -march=native
+    -ffast-math) runs the same data and initial weights. Ratio = our time / C."""
+    from automl_zero.run.bench_network import SWEEP_SIZES, run_network_benchmark
+
+    sizes = list(SWEEP_SIZES) if sweep else _float_list(features, "--features", int)
+    rates = [0.0001] if sweep else _float_list(learning_rates, "--learning-rates")
+
+    def report(r):  # noqa: ANN001
+        if as_json:
+            return
+        ref = ("   (no C compiler)" if r.reference_us is None else
+               f" {r.reference_us:11.1f} {r.reference_steps:8d} {r.ratio:7.2f}x")
+        click.echo(f"{r.features_size:5d} {r.learning_rate:8g} {r.us_per_eval:11.1f} "
+                   f"{r.train_steps:8d} {r.ns_per_task_step:11.1f}{ref}")
+
+    if not as_json:
+        click.echo(f"automl-zero {__version__} network benchmark (median of {repeats} "
+                   f"repeats of {evals} evaluations; compile excluded)")
+        click.echo(f"{'F':>5s} {'lr':>8s} {'µs/eval':>11s} {'steps':>8s} "
+                   f"{'ns/step':>11s} {'C µs/eval':>11s} {'C steps':>8s} {'ratio':>8s}")
+    results = run_network_benchmark(sizes, rates, repeats, evals,
+                                    with_reference=not no_reference, report=report)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in results], indent=2))
+
+
 @bench.command("search")
 @click.option("--seeds", type=click.IntRange(1), default=10, show_default=True,
               help="Demo searches (seeds 1..N) for the time to solution.")
