@@ -766,3 +766,61 @@ def test_random_programs_in_a_mixed_lockstep_group_match_the_naive_interpreter()
     compared, positive = _check_against_naive(algs, tasks, res, lockstep=True)
     assert compared >= 0.9 * len(algs) * len(tasks)
     assert positive >= 0.2 * compared, (positive, compared)
+
+
+def _f16_tasks(num_train: int = 8, num_valid: int = 4) -> list[Task]:
+    """F = 16 (block-major execution): 4 regression and 3 accuracy tasks with
+    one schedule, so 7 tasks share one group and its last block is partial."""
+    linear = make_tasks([TaskSpec(
+        task_type="scalar_linear_regression_task", features_size=16,
+        num_train_examples=num_train, num_valid_examples=num_valid,
+        num_train_epochs=2, num_tasks=4)])
+    rng = np.random.default_rng(16)
+    accuracy = []
+    for k in range(3):
+        x, vx = rng.normal(size=(num_train, 16)), rng.normal(size=(num_valid, 16))
+        w = rng.normal(size=16)
+        accuracy.append(Task.from_arrays(x, (x @ w > 0).astype(float), vx,
+                                         (vx @ w > 0).astype(float),
+                                         eval_type="ACCURACY", num_train_epochs=2,
+                                         seed=k))
+    return [linear[0], accuracy[0], linear[1], accuracy[1], linear[2], accuracy[2],
+            linear[3]]
+
+
+def test_random_programs_at_f16_in_lockstep_match_the_naive_interpreter():
+    """Block-major execution (F = 16) of a 7-task group: fitness, train steps
+    and the final memory of every task that ran to the end equal the naive
+    interpreter's, with tasks stopping early at different steps."""
+    tasks = _f16_tasks()
+    batch = TaskBatch.from_tasks(tasks)
+    assert len(batch.groups) == 1
+    rng = np.random.default_rng(17)
+    algs = [random_program(rng) for _ in range(24)]
+    res = run(algs, batch, memory=DIFF_MEMORY)
+    compared, positive = _check_against_naive(algs, tasks, res, lockstep=True)
+    assert compared == len(algs) * len(tasks)
+    assert positive >= 0.2 * compared, (positive, compared)
+
+
+def test_stopped_tasks_leave_the_running_lanes_without_changing_results():
+    """Gradient descent at F = 16 with learning rates around the divergence
+    threshold: tasks stop at different steps and their lanes are swapped out
+    of the running blocks; every task's fitness and the summed steps equal
+    running each task alone, and the tasks that ran to the end keep their own
+    memory."""
+    tasks = _f16_tasks(num_train=30, num_valid=6)[::2]  # the 4 regression tasks
+    algs = [linear_regressor(lr) for lr in (0.2, 0.12, 0.1, 0.05)]
+    together = run(algs, TaskBatch.from_tasks(tasks), max_abs_error=20.0)
+    alone = run(algs, TaskBatch.from_tasks(tasks, task_chunk=1), max_abs_error=20.0)
+    np.testing.assert_array_equal(together.fitness, alone.fitness)
+    np.testing.assert_array_equal(together.train_steps, alone.train_steps)
+    ran_to_end = together.fitness > 0
+    assert 0 < ran_to_end.sum() < ran_to_end.size  # some stop, some do not
+    for p in range(len(algs)):
+        for t in range(len(tasks)):
+            if not ran_to_end[p, t]:
+                continue
+            for k in range(3):
+                np.testing.assert_array_equal(together.final_memory[k][p, t],
+                                              alone.final_memory[k][p, t])
