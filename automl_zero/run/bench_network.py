@@ -33,6 +33,10 @@ REFERENCE_SOURCE = Path(__file__).with_name("nn_reference.c")
 CFLAGS = ("-O3", "-march=native", "-ffast-math", "-fno-finite-math-only")
 NETWORK_MEMORY = MemorySpec(5, 9, 2)
 SWEEP_SIZES = (4, 8, 16, 32, 64, 128, 256)
+# The sweep: a learning rate small enough and a stopping threshold large enough
+# that every step runs at every F (the teacher's outputs grow with F).
+SWEEP_LEARNING_RATE = 1e-6
+SWEEP_MAX_ABS_ERROR = 1e9
 MAX_ABS_ERROR = 100.0
 
 
@@ -86,7 +90,8 @@ def compile_reference(features_size: int, out_dir: Path, fused: bool = False
 
 
 def _write_reference_input(path: Path, tasks: Sequence, learning_rate: float,
-                           repeats: int, seed: int) -> None:
+                           repeats: int, seed: int,
+                           max_abs_error: float = MAX_ABS_ERROR) -> None:
     """The tasks and the network's initial weights (Setup as our executor ran it)."""
     alg = neural_net_algorithm(learning_rate)
     batch = TaskBatch.from_tasks(tasks)  # as timed: the same random draws
@@ -96,7 +101,7 @@ def _write_reference_input(path: Path, tasks: Sequence, learning_rate: float,
     nt = tasks[0].num_train_examples
     nv = tasks[0].num_valid_examples
     parts = [np.array([len(tasks), nt, nv, repeats], dtype=np.int64).tobytes(),
-             np.array([learning_rate, MAX_ABS_ERROR]).tobytes()]
+             np.array([learning_rate, max_abs_error]).tobytes()]
     for t, task in enumerate(tasks):
         order = task.epochs.reshape(-1)[:nt]
         parts += [np.ascontiguousarray(a, dtype=np.float64).tobytes() for a in (
@@ -106,16 +111,18 @@ def _write_reference_input(path: Path, tasks: Sequence, learning_rate: float,
 
 
 def _time_project(tasks: Sequence, learning_rate: float, repeats: int, evals: int,
-                  seed: int) -> tuple[float, int, np.ndarray]:
+                  seed: int, max_abs_error: float) -> tuple[float, int, np.ndarray]:
     alg = neural_net_algorithm(learning_rate)
     batch = TaskBatch.from_tasks(tasks)
     algs = [alg] * evals
     seeds = [seed] * evals
-    result = execute(algs, batch, NETWORK_MEMORY, seeds)  # warm-up (compiles)
+    result = execute(algs, batch, NETWORK_MEMORY, seeds,
+                     max_abs_error=max_abs_error)  # warm-up (compiles)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        execute(algs, batch, NETWORK_MEMORY, seeds, check_memory=False)
+        execute(algs, batch, NETWORK_MEMORY, seeds, max_abs_error=max_abs_error,
+                check_memory=False)
         times.append(time.perf_counter() - t0)
     return (float(np.median(times)) / evals * 1e6, int(result.train_steps[0]),
             result.fitness[0])
@@ -125,22 +132,27 @@ def run_network_benchmark(features_sizes: Sequence[int] = (16, 32),
                           learning_rates: Sequence[float] = (0.001, 0.01),
                           repeats: int = 7, evals: int = 5, seed: int = 1,
                           with_reference: bool = True,
+                          max_abs_error: float = MAX_ABS_ERROR,
+                          num_train: int = 1000, num_valid: int = 100,
                           report: Callable[[NetworkBenchResult], None] | None = None
                           ) -> list[NetworkBenchResult]:
-    """Time the network at each (F, learning rate), ours and the C loop's."""
+    """Time the network at each (F, learning rate), ours and the C loop's.
+    ``max_abs_error``: the early-stopping threshold of both (the sweep raises it:
+    the teacher's outputs grow with F)."""
     results = []
     with tempfile.TemporaryDirectory(prefix="automl_zero_bench_") as tmp:
         tmp_dir = Path(tmp)
         for f in features_sizes:
-            tasks = network_tasks(f)
+            tasks = network_tasks(f, num_train=num_train, num_valid=num_valid)
             exe = compile_reference(f, tmp_dir) if with_reference else None
             for lr in learning_rates:
-                us, steps, fitness = _time_project(tasks, lr, repeats, evals, seed)
+                us, steps, fitness = _time_project(tasks, lr, repeats, evals, seed,
+                                                   max_abs_error)
                 ref_us = ref_steps = diff = None
                 if exe is not None:
                     data = tmp_dir / f"input_{f}_{lr}.bin"
                     _write_reference_input(data, tasks, lr, max(repeats, 3) * evals,
-                                           seed)
+                                           seed, max_abs_error)
                     out = json.loads(subprocess.run(
                         [str(exe), str(data)], check=True, capture_output=True,
                         text=True).stdout)

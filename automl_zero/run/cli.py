@@ -352,7 +352,8 @@ def _float_list(text: str, what: str, kind: type = float) -> list:
               help="Comma-separated learning rates (0.01 makes some tasks diverge "
                    "and stop early).")
 @click.option("--sweep", is_flag=True,
-              help="Instead: F = 4, 8, 16, 32, 64, 128, 256 at learning rate 0.0001.")
+              help="Instead: F = 4, 8, 16, 32, 64, 128, 256, every step run "
+                   "(learning rate 1e-6, stopping threshold 1e9).")
 @click.option("--repeats", type=click.IntRange(1), default=7, show_default=True,
               help="Timed repeats (the median is reported).")
 @click.option("--evals", type=click.IntRange(1), default=3, show_default=True,
@@ -368,10 +369,12 @@ def bench_network(features: str, learning_rates: str, sweep: bool, repeats: int,
     2-layer regression tasks of 1000 train / 100 valid examples; the C loop of
     the same program (built here with the system compiler, -O3 -march=native
     -ffast-math) runs the same data and initial weights. Ratio = our time / C."""
-    from automl_zero.run.bench_network import SWEEP_SIZES, run_network_benchmark
+    from automl_zero.run import bench_network as bn
 
-    sizes = list(SWEEP_SIZES) if sweep else _float_list(features, "--features", int)
-    rates = [0.0001] if sweep else _float_list(learning_rates, "--learning-rates")
+    sizes = list(bn.SWEEP_SIZES) if sweep else _float_list(features, "--features", int)
+    rates = ([bn.SWEEP_LEARNING_RATE] if sweep
+             else _float_list(learning_rates, "--learning-rates"))
+    max_abs_error = bn.SWEEP_MAX_ABS_ERROR if sweep else bn.MAX_ABS_ERROR
 
     def report(r):  # noqa: ANN001
         if as_json:
@@ -386,8 +389,9 @@ def bench_network(features: str, learning_rates: str, sweep: bool, repeats: int,
                    f"repeats of {evals} evaluations; compile excluded)")
         click.echo(f"{'F':>5s} {'lr':>8s} {'µs/eval':>11s} {'steps':>8s} "
                    f"{'ns/step':>11s} {'C µs/eval':>11s} {'C steps':>8s} {'ratio':>8s}")
-    results = run_network_benchmark(sizes, rates, repeats, evals,
-                                    with_reference=not no_reference, report=report)
+    results = bn.run_network_benchmark(sizes, rates, repeats, evals,
+                                       with_reference=not no_reference,
+                                       max_abs_error=max_abs_error, report=report)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], indent=2))
 
