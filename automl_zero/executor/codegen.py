@@ -63,6 +63,76 @@ def _flip_and_squash(x):
     return 1.0 + _MINUS_TWO_OVER_PI * np.arctan(x)
 
 
+# The random-initialisation ops draw from xoshiro256+ (seeded through
+# splitmix64 from the program's seed), Gaussians with the polar method: several
+# times cheaper than numba's np.random. rng = (state uint64[4], cache
+# float64[2] = (1.0 if a second Gaussian is cached, its value)).
+_SM_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_SM_MUL1 = np.uint64(0xBF58476D1CE4E5B9)
+_SM_MUL2 = np.uint64(0x94D049BB133111EB)
+_U11 = np.uint64(11)
+_U17 = np.uint64(17)
+_U19 = np.uint64(19)
+_U27 = np.uint64(27)
+_U30 = np.uint64(30)
+_U31 = np.uint64(31)
+_U45 = np.uint64(45)
+_TWO_TO_MINUS_53 = 1.0 / 9007199254740992.0
+
+
+@nb.njit(cache=True, nogil=True)
+def _seed_rng(rng, seed):
+    \"\"\"Seed the state from a non-negative seed (splitmix64, as xoshiro advises).\"\"\"
+    state, cache = rng
+    x = np.uint64(seed)
+    for k in range(4):
+        x = x + _SM_GAMMA
+        z = x
+        z = (z ^ (z >> _U30)) * _SM_MUL1
+        z = (z ^ (z >> _U27)) * _SM_MUL2
+        state[k] = z ^ (z >> _U31)
+    cache[0] = 0.0
+
+
+@nb.njit(cache=True, nogil=True)
+def _uniform01(state):
+    \"\"\"A float64 in [0, 1) with 53 random bits (xoshiro256+).\"\"\"
+    result = state[0] + state[3]
+    t = state[1] << _U17
+    state[2] ^= state[0]
+    state[3] ^= state[1]
+    state[1] ^= state[2]
+    state[0] ^= state[3]
+    state[2] ^= t
+    state[3] = (state[3] << _U45) | (state[3] >> _U19)
+    return np.float64(result >> _U11) * _TWO_TO_MINUS_53
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _uniform(rng, low, high):
+    \"\"\"A uniform draw in [low, high).\"\"\"
+    return low + (high - low) * _uniform01(rng[0])
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _gaussian(rng):
+    \"\"\"A standard normal draw (Marsaglia's polar method, both values used).\"\"\"
+    state, cache = rng
+    if cache[0] != 0.0:
+        cache[0] = 0.0
+        return cache[1]
+    while True:
+        x = 2.0 * _uniform01(state) - 1.0
+        y = 2.0 * _uniform01(state) - 1.0
+        r = x * x + y * y
+        if r < 1.0 and r != 0.0:
+            break
+    f = np.sqrt(-2.0 * np.log(r) / r)
+    cache[0] = 1.0
+    cache[1] = y * f
+    return x * f
+
+
 @nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
 def _copy_lane(s, v, m, l, s_to, v_to, m_to, l_to):
     \"\"\"Copy lane ``l`` of memory (s, v, m) to lane ``l_to`` of (s_to, v_to, m_to).\"\"\"
@@ -143,6 +213,7 @@ def execute_group(code, data, starts, seeds,
     m_save = np.zeros_like(m)
     tv = np.zeros((F, W))
     tm = np.zeros((F, F, W))
+    rng = (np.zeros(4, dtype=np.uint64), np.zeros(2))  # the random ops' state
     lane_task = np.zeros(NB * W, dtype=np.int64)  # the task each lane runs
     valid_ok = np.zeros(NB * W, dtype=np.bool_)
     best = np.zeros(NB * W)
@@ -156,7 +227,7 @@ def execute_group(code, data, starts, seeds,
         # v0 is rewritten before Learn only if Predict may have changed it.
         rewrite_features = starts[p, 4] != 0
         if seeds[p] >= 0:
-            np.random.seed(seeds[p])
+            _seed_rng(rng, seeds[p])
         s[:, :, :] = 0.0
         v[:, :, :, :] = 0.0
         m[:, :, :, :, :] = 0.0

@@ -17,7 +17,8 @@ other const-set ops: float32-coded indices in [0, 1) decoded with the original's
 value; uniform: low,
 high; gaussian: mean, stdev). ``F``: feature size.
 ``tv`` float64[F] and ``tm`` float64[F, F]: scratch space for ops whose output
-may alias an input.
+may alias an input. ``rng``: the program's random state, drawn from with
+``_uniform(rng, low, high)`` and ``_gaussian(rng)``.
 """
 
 from __future__ import annotations
@@ -126,9 +127,8 @@ for i in range(F):
     v[o, i] = tv[i]"""
 
 # absl returns lo when the range is empty, reversed or not finite.
-_UNIFORM = ("(np.random.uniform(d0, d1) if d0 < d1 and np.isfinite(d1 - d0)"
-            " else d0)")
-_GAUSS = "(d0 + d1 * np.random.standard_normal())"
+_UNIFORM = "(_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)"
+_GAUSS = "(d0 + d1 * _gaussian(rng))"
 
 OPS: tuple[Op, ...] = (
     Op(0, "NO_OP", N, N, N, DataKind.NONE, False, "no_op", "pass", 3013921,
