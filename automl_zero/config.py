@@ -452,10 +452,11 @@ def executor_lane_bytes(sizes: tuple[int, int, int], features_size: int) -> int:
     """Bytes the executor kernel allocates per task lane for memory of
     ``sizes`` = (scalars, vectors, matrices) at feature size F: the memory and
     its saved copy (``s``, ``v``, ``m`` and ``*_save`` in ``_kernel``), the
-    vector and matrix temporaries and the per-lane accumulators."""
+    vector and matrix temporaries (``tv``, ``tm``, ``tr``) and the per-lane
+    accumulators."""
     s, v, m = max(sizes[0], 2), max(sizes[1], 1), max(sizes[2], 1)
     f = features_size
-    return _F64 * (2 * (s + v * f + m * f * f) + f + f * f + _KERNEL_LANE_SCALARS)
+    return _F64 * (2 * (s + v * f + m * f * f) + f + 2 * f * f + _KERNEL_LANE_SCALARS)
 
 
 def _program_rows(cfg: Config) -> tuple[int, list[str]]:

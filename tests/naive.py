@@ -10,9 +10,16 @@ Conventions:
 * Every op computes its whole right-hand side into a fresh value first and then
   assigns it, so aliasing (``m0 = matmul(m0, m0)``) is correct by construction.
   Only the const-set ops write a single element (docs/semantics.md §3.5).
-* Reductions (dot, norms, means, standard deviations, matrix products) sum in
-  index order with a plain running sum (row-major for matrices), so results are
-  bit-for-bit reproducible rather than depending on numpy's pairwise sums.
+* Reductions (dot, norms, means, standard deviations, matrix products) add
+  their terms in the original's order (docs/semantics.md §3.5, "Order of
+  additions in sums"), one addition at a time, never through numpy's sums:
+  :func:`_lanes_sum` for a run of F terms (4 strided lanes, then
+  ``(p0 + p2) + (p1 + p3)``), :func:`_tree_sum` for all F * F terms of a matrix
+  (packets of 4 added lane-wise in a neighbour tree, then the lanes),
+  :func:`_pairwise_sum` for column norms and for the matrix product below
+  F = 8, a running sum from +0.0 for the matrix product from F = 8 on. Sums
+  start from their first term, so a sum of -0.0 terms is -0.0 (not so for the
+  matrix-vector and matrix products from F = 8 on).
 * Scalar transcendental functions use :mod:`math` (the C library's ``sin``,
   ``exp``...), with IEEE special cases (NaN, +-inf) spelled out explicitly,
   because :mod:`math` raises where C returns NaN or inf.
@@ -142,26 +149,6 @@ def flip_and_squash(x: float) -> float:
     return 1.0 + MINUS_TWO_OVER_PI * math.atan(x)
 
 
-def _seq_sum(values: Any) -> float:
-    """A plain running sum in iteration order (no pairwise summation)."""
-    acc = 0.0
-    for x in values:
-        acc += float(x)
-    return acc
-
-
-def _dot(x: np.ndarray, y: np.ndarray) -> float:
-    return _seq_sum(float(a) * float(b) for a, b in zip(x, y, strict=True))
-
-
-def _naive_std(values: np.ndarray) -> float:
-    """Population std with the naive formula sqrt(E[x^2] - E[x]^2) (docs/semantics.md §3.5)."""
-    flat = [float(x) for x in np.ravel(values)]
-    n = len(flat)
-    mean = _seq_sum(flat) / n
-    return _sqrt(_seq_sum(x * x for x in flat) / n - mean * mean)
-
-
 def float_to_index(d: float, features_size: int) -> int:
     """The original's FloatToIndex: int(float32(F) * float32(d)) (docs/semantics.md §1.4)."""
     return int(np.float32(features_size) * np.float32(d))
@@ -180,6 +167,102 @@ def _uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
 
 def _gaussian(rng: np.random.Generator, mu: float, sigma: float) -> float:
     return mu + sigma * float(rng.standard_normal())
+
+
+# --------------------------------------------------------------------------
+# Sums: the order of additions (docs/semantics.md §3.5)
+# --------------------------------------------------------------------------
+
+#: From this F on the original's matrix-vector and matrix products take
+#: Eigen's large-matrix kernels (EIGEN_CACHEFRIENDLY_PRODUCT_THRESHOLD).
+LARGE_PRODUCT_F = 8
+
+
+def _seq_sum(values: Any) -> float:
+    """A plain running sum from +0.0 in iteration order (a sum of -0.0 is +0.0)."""
+    acc = 0.0
+    for x in values:
+        acc += float(x)
+    return acc
+
+
+def _lane_combine(p: Sequence[float]) -> float:
+    """Lanes p0..p3 to one value: (p0 + p2) + (p1 + p3), absent lanes left out."""
+    if len(p) == 4:
+        return (p[0] + p[2]) + (p[1] + p[3])
+    if len(p) == 3:
+        return (p[0] + p[2]) + p[1]
+    if len(p) == 2:
+        return p[0] + p[1]
+    return p[0]
+
+
+def _neighbour_tree(items: list, add: Callable[[Any, Any], Any]) -> Any:
+    """Reduce ``items`` by adding neighbours, level by level ((0+1), (2+3), ...;
+    an odd last item moves up unchanged) until one is left. For a power-of-two
+    count this is the balanced tree (first half) + (second half)."""
+    while len(items) > 1:
+        items = [add(items[k], items[k + 1]) if k + 1 < len(items) else items[k]
+                 for k in range(0, len(items), 2)]
+    return items[0]
+
+
+def _add_packets(left: list[float], right: list[float]) -> list[float]:
+    """Lane-wise sum; lanes the (short, last) right packet lacks keep the left value."""
+    return [a + b for a, b in zip(left, right, strict=False)] + left[len(right):]
+
+
+def _lanes_sum(terms: Sequence[float]) -> float:
+    """A run of F terms (a vector, a matrix row) in the original's SIMD order:
+    4 strided lanes, lane l adding terms l, l + 4, ... left to right from its
+    first term (no 0.0), then (p0 + p2) + (p1 + p3)."""
+    lanes = [list(terms[lane::4]) for lane in range(min(4, len(terms)))]
+    return _lane_combine([_left_to_right(lane) for lane in lanes])
+
+
+def _left_to_right(terms: Sequence[float]) -> float:
+    acc = terms[0]
+    for x in terms[1:]:
+        acc += x
+    return acc
+
+
+def _tree_sum(terms: Sequence[float]) -> float:
+    """The F * F terms of a matrix (row-major) in the original's SIMD order:
+    packets of 4 terms added lane-wise in a neighbour tree, then the lanes as
+    (p0 + p2) + (p1 + p3). Starts from the first term (no 0.0)."""
+    packets = [list(terms[k:k + 4]) for k in range(0, len(terms), 4)]
+    return _lane_combine(_neighbour_tree(packets, _add_packets))
+
+
+def _pairwise_sum(terms: Sequence[float]) -> float:
+    """Scalar additions in a neighbour tree: ((t0 + t1) + (t2 + t3)) + ..."""
+    return _neighbour_tree(list(terms), lambda a, b: a + b)
+
+
+def _simd_sum(values: np.ndarray) -> float:
+    """A vector's or a matrix's sum in the original's order (_lanes_sum for a
+    vector or row, _tree_sum for a whole matrix)."""
+    flat = _flat(values)
+    return _tree_sum(flat) if np.ndim(values) == 2 else _lanes_sum(flat)
+
+
+def _flat(values: np.ndarray) -> list[float]:
+    return [float(x) for x in np.ravel(values)]  # row-major for matrices
+
+
+def _dot(x: np.ndarray, y: np.ndarray) -> float:
+    return _lanes_sum([float(a) * float(b) for a, b in zip(x, y, strict=True)])
+
+
+def _naive_std(values: np.ndarray) -> float:
+    """Population std with the naive formula sqrt(E[x^2] - E[x]^2) (docs/semantics.md §3.5)."""
+    flat = np.asarray(values, dtype=np.float64)
+    n = flat.size
+    mean = _simd_sum(flat) / n
+    with np.errstate(all="ignore"):
+        squares = flat * flat
+    return _sqrt(_simd_sum(squares) / n - mean * mean)
 
 
 # --------------------------------------------------------------------------
@@ -219,15 +302,22 @@ _tern_max = _ew(lambda x, y: np.where(x > y, x, y))
 
 
 def _matvec(mat: np.ndarray, vec: np.ndarray) -> np.ndarray:
+    """Each element the dot of a row and ``vec``; from F = 8 on plus +0.0 (a
+    -0.0 result becomes +0.0), as Eigen's matrix-vector kernel."""
+    if mat.shape[0] >= LARGE_PRODUCT_F:
+        return np.array([0.0 + _dot(row, vec) for row in mat])
     return np.array([_dot(row, vec) for row in mat])
 
 
 def _matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """out[i, j] sums x[i, k] * y[k, j] over k: pairwise below F = 8, a running
+    sum from +0.0 from F = 8 on."""
     f = x.shape[0]
+    reduce = _pairwise_sum if f < LARGE_PRODUCT_F else _seq_sum
     out = np.zeros((f, f))
     for i in range(f):
         for j in range(f):
-            out[i, j] = _seq_sum(float(x[i, k]) * float(y[k, j]) for k in range(f))
+            out[i, j] = reduce([float(x[i, k]) * float(y[k, j]) for k in range(f)])
     return out
 
 
@@ -242,11 +332,19 @@ def _outer(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _norm(values: np.ndarray) -> float:
-    return _sqrt(_seq_sum(float(x) * float(x) for x in np.ravel(values)))
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return _sqrt(_simd_sum(values * values))
+
+
+def _column_norms(mat: np.ndarray) -> np.ndarray:
+    """Norm of each column, its squares summed pairwise over the rows."""
+    return np.array([_sqrt(_pairwise_sum([x * x for x in _flat(col)]))
+                     for col in mat.T])
 
 
 def _mean(values: np.ndarray) -> float:
-    return _seq_sum(np.ravel(values)) / np.size(values)
+    return _simd_sum(np.asarray(values, dtype=np.float64)) / np.size(values)
 
 
 def _vector_const_set(mem: NaiveMemory, o: int, d: tuple, f: int) -> None:
@@ -309,8 +407,7 @@ _OPS: dict[int, tuple[str | None, str | None, str | None, _Rhs | None]] = {
     32: (_V, None, _M, lambda M, a, b, d, F, r: np.repeat(M.v[a][:, None], F, 1)),
     33: (_V, None, _M, lambda M, a, b, d, F, r: np.repeat(M.v[a][None, :], F, 0)),
     34: (_M, None, _S, lambda M, a, b, d, F, r: _norm(M.m[a])),
-    35: (_M, None, _V, lambda M, a, b, d, F, r: np.array(
-        [_norm(M.m[a][:, j]) for j in range(F)])),  # column norms
+    35: (_M, None, _V, lambda M, a, b, d, F, r: _column_norms(M.m[a])),
     36: (_M, None, _V, lambda M, a, b, d, F, r: np.array(
         [_norm(M.m[a][i, :]) for i in range(F)])),  # row norms
     37: (_M, None, _M, lambda M, a, b, d, F, r: M.m[a].T.copy()),

@@ -238,7 +238,7 @@ def test_memory_sizes_that_cannot_fit_are_refused():
     sets = [f"{c}_tasks.0.features_size=1000" for c in ("search", "select", "final")]
     text = _memory_error(["num_matrix_addresses=65536", *sets])
     need = executor_lane_bytes((4, 3, 65536), 1000)
-    assert need == 8 * (2 * (4 + 3 * 1000 + 65536 * 1000**2) + 1000 + 1000**2 + 12)
+    assert need == 8 * (2 * (4 + 3 * 1000 + 65536 * 1000**2) + 1000 + 2 * 1000**2 + 12)
     assert text.startswith("--set num_matrix_addresses=65536, --set "
                            "search_tasks.0.features_size=1000: ")
     # All of the demo's 10 search tasks run in lockstep, one lane each.

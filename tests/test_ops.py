@@ -532,10 +532,17 @@ def test_vector_st_dev_spec_value():
 
 def test_st_dev_uses_the_naive_formula():
     """sqrt(E[x^2] - E[x]^2) can take the root of a tiny negative number: NaN,
-    where np.std would give 0 (docs/semantics.md §3.5). F = 16, constant inputs."""
-    c = 0.5056378869683275  # E[x^2] - E[x]^2 = -5.6e-17 for 16 copies of c
+    where np.std gives a tiny positive number (docs/semantics.md §3.5). F = 16, a
+    vector equal to c but for one element one ulp away. (A constant vector gives
+    exactly 0: with the sums' order of §3.5, 16 equal terms add up exactly.)"""
+    c, c2 = 1.5256928779971, 1.5256928779971002  # E[x^2] - E[x]^2 < 0
     setup = [make("SCALAR_CONST_SET_OP", out=2, data=(c,)),
+             make("SCALAR_CONST_SET_OP", out=5, data=(c2,)),
+             make("SCALAR_DIFF_OP", out=5, in1=5, in2=2),  # c2 - c, exact
+             make("VECTOR_CONST_SET_OP", out=2, data=(index_to_float(4, 16), 1.0)),
+             make("SCALAR_VECTOR_PRODUCT_OP", out=2, in1=5, in2=2),
              make("SCALAR_BROADCAST_OP", out=1, in1=2),
+             make("VECTOR_SUM_OP", out=1, in1=1, in2=2),  # c, but c2 at index 4
              make("VECTOR_ST_DEV_OP", out=3, in1=1),
              make("VECTOR_ROW_BROADCAST_OP", out=0, in1=1),
              make("MATRIX_ROW_ST_DEV_OP", out=2, in1=0),
@@ -544,10 +551,11 @@ def test_st_dev_uses_the_naive_formula():
     want = NaiveMemory.zeros(S_N, V_N, M_N, 16)
     for ins in setup:
         naive_op(ins.op, ins, want, 16)
+    assert want.v[1, 4] == c2 and np.all(np.delete(want.v[1], 4) == c)
     assert math.isnan(want.s[3]) and math.isnan(got.s[3])
     assert np.all(np.isnan(got.v[2])) and np.all(np.isnan(want.v[2]))
-    _compare(55, got, want, None, "std of a constant")
-    assert np.std(np.full(16, c)) == 0.0
+    _compare(55, got, want, None, "std of a nearly constant vector")
+    assert np.std(want.v[1]) > 0.0
 
 
 def test_heaviside_asymmetry():

@@ -213,6 +213,7 @@ def execute_group(code, data, starts, seeds,
     m_save = np.zeros_like(m)
     tv = np.zeros((F, W))
     tm = np.zeros((F, F, W))
+    tr = np.zeros((max(F * F, 4), W))
     rng = (np.zeros(4, dtype=np.uint64), np.zeros(2))  # the random ops' state
     lane_task = np.zeros(NB * W, dtype=np.int64)  # the task each lane runs
     valid_ok = np.zeros(NB * W, dtype=np.bool_)
@@ -414,16 +415,18 @@ LANES = 2
 BLOCK_MAJOR_FEATURES = 16
 
 # Scalar temporaries of op bodies; in the kernel each becomes one local per lane.
-_TEMPORARIES = ("acc2", "acc", "mu", "x", "y")
-_MEMORY = re.compile(r"\b(s|v|m|tv|tm)\[([^\]]+)\]")
-_ASSIGN = re.compile(r"^(?P<lhs>[^=+]+?)\s*(?P<op>\+?=)\s*(?P<rhs>.+)$")
+_TEMPORARIES = ("acc2", "acc", "mu", "x", "y", "p0", "p1", "p2", "p3")
+_SCRATCH = ("tv", "tm", "tr")
+_MEMORY = re.compile(r"\b(s|v|m|tv|tm|tr)\[([^\]]+)\]")
+_CONTROL = re.compile(r"^(for |while |if |elif |else:)")
+_ASSIGN = re.compile(r"^(?P<lhs>[^=]+?)\s*(?P<op>\+?=)\s*(?P<rhs>.+)$")
 
 
 def _lane_expr(expr: str, w: int, temporaries: re.Pattern) -> str:
     """``expr`` of one task's memory rewritten for lane ``w`` of block ``blk``."""
     def memory(match: re.Match) -> str:
         name, index = match.group(1), match.group(2)
-        if name in ("tv", "tm"):  # scratch: one per lane of the current block
+        if name in _SCRATCH:  # scratch: one per lane of the current block
             return f"{name}[{index}, {w}]"
         return f"{name}[blk, {index}, {w}]"
 
@@ -450,7 +453,7 @@ def lane_body(body: str, skip_stopped: bool = False, lanes: int = LANES) -> str:
     for line in body.splitlines():
         stripped = line.lstrip()
         indent = "    " + line[: len(line) - len(stripped)]
-        if stripped.startswith("for "):
+        if _CONTROL.match(stripped):  # loop and branch headers: lane-independent
             lines.append(indent + stripped)
             continue
         match = _ASSIGN.match(stripped)
@@ -458,6 +461,9 @@ def lane_body(body: str, skip_stopped: bool = False, lanes: int = LANES) -> str:
             raise ValueError(f"op body statement not understood: {stripped!r}")
         lhs, op, rhs = match.group("lhs"), match.group("op"), match.group("rhs")
         to_memory = _MEMORY.match(lhs) is not None
+        if not (to_memory or temporaries.search(stripped) or _MEMORY.search(rhs)):
+            lines.append(indent + stripped)  # control variable (width, ...): once
+            continue
         if skip_stopped:
             for w in range(lanes):
                 lines.append(f"{indent}if blk * W + {w} < n_run:")

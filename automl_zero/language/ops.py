@@ -17,7 +17,9 @@ other const-set ops: float32-coded indices in [0, 1) decoded with the original's
 value; uniform: low,
 high; gaussian: mean, stdev). ``F``: feature size.
 ``tv`` float64[F] and ``tm`` float64[F, F]: scratch space for ops whose output
-may alias an input. ``rng``: the program's random state, drawn from with
+may alias an input; ``tr`` float64[F * F]: scratch for sums in tree order.
+Temporaries: ``acc``, ``acc2``, ``mu``, ``x``, ``y``, ``p0``..``p3``; other names
+assigned in a body (``width``, loop variables) must not depend on memory. ``rng``: the program's random state, drawn from with
 ``_uniform(rng, low, high)`` and ``_gaussian(rng)``.
 """
 
@@ -114,13 +116,80 @@ def _minmax(x: str, y: str, rule: str) -> str:
     }[rule]
 
 
-_STD_ROW = """\
+# Sums add their terms in the original's order (docs/semantics.md §3.5, "Order of
+# additions in sums"); the bodies below are generated from three rules.
+def _indent(text: str, levels: int) -> str:
+    return "\n".join("    " * levels + line for line in text.splitlines())
+
+
+def _lanes_sum(term, out: str = "acc", n: str = "F") -> str:
+    """Sum of term(j), j < n, in 4 strided lanes (lane l adds terms l, l + 4, ...
+    left to right from its first term), then (p0 + p2) + (p1 + p3): the
+    original's SIMD order for a run of F terms."""
+    t = term
+    rest = f"{n} - {n} % 4"
+    return f"""\
+if {n} >= 4:
+    p0 = {t('0')}
+    p1 = {t('1')}
+    p2 = {t('2')}
+    p3 = {t('3')}
+    for j4 in range(4, {n} - 3, 4):
+        p0 += {t('j4')}
+        p1 += {t('j4 + 1')}
+        p2 += {t('j4 + 2')}
+        p3 += {t('j4 + 3')}
+    if {n} % 4 > 0:
+        p0 += {t(rest)}
+    if {n} % 4 > 1:
+        p1 += {t(rest + ' + 1')}
+    if {n} % 4 > 2:
+        p2 += {t(rest + ' + 2')}
+    {out} = (p0 + p2) + (p1 + p3)
+elif {n} == 3:
+    {out} = ({t('0')} + {t('2')}) + {t('1')}
+elif {n} == 2:
+    {out} = {t('0')} + {t('1')}
+else:
+    {out} = {t('0')}"""
+
+
+def _tree_sum(term, out: str) -> str:
+    """Sum of term(i, j) over a whole F x F matrix, row-major: packets of 4
+    terms added lane-wise in a binary tree (neighbours first), then the lanes
+    as (p0 + p2) + (p1 + p3). Uses the scratch ``tr``."""
+    return f"""\
 for i in range(F):
-    acc = 0.0
-    acc2 = 0.0
     for j in range(F):
-        acc += m[a, i, j]
-        acc2 += m[a, i, j] * m[a, i, j]
+        tr[i * F + j] = {term('i', 'j')}
+width = 4
+while width < F * F:
+    for k in range(0, F * F - width, 2 * width):
+        for l in range(min(4, F * F - k - width)):
+            tr[k + l] = tr[k + l] + tr[k + width + l]
+    width = width * 2
+if F * F >= 4:
+    {out} = (tr[0] + tr[2]) + (tr[1] + tr[3])
+elif F * F == 3:
+    {out} = (tr[0] + tr[2]) + tr[1]
+elif F * F == 2:
+    {out} = tr[0] + tr[1]
+else:
+    {out} = tr[0]"""
+
+
+# Pairwise sum of tr[0 .. F): neighbours first, result in tr[0].
+_PAIRWISE = """\
+width = 1
+while width < F:
+    for k in range(0, F - width, 2 * width):
+        tr[k] = tr[k] + tr[k + width]
+    width = width * 2"""
+
+_STD_ROW = f"""\
+for i in range(F):
+{_indent(_lanes_sum(lambda j: f"m[a, i, {j}]"), 1)}
+{_indent(_lanes_sum(lambda j: f"m[a, i, {j}] * m[a, i, {j}]", "acc2"), 1)}
     mu = acc / F
     tv[i] = np.sqrt(acc2 / F - mu * mu)
 for i in range(F):
@@ -181,7 +250,7 @@ OPS: tuple[Op, ...] = (
        "v{o} = 1 / v{a}", _ew(V, "1.0 / X"), 6311851),
     Op(21, "VECTOR_NORM_OP", V, N, S, DataKind.NONE, False,
        "s{o} = norm(v{a})",
-       "acc = 0.0\nfor i in range(F):\n    acc += v[a, i] * v[a, i]\ns[o] = np.sqrt(acc)",
+       "\n".join([_lanes_sum(lambda j: f"v[a, {j}] * v[a, {j}]"), "s[o] = np.sqrt(acc)"]),
        4810562),
     Op(22, "VECTOR_ABS_OP", V, N, V, DataKind.NONE, False,
        "v{o} = abs(v{a})", _ew(V, "abs(X)"), 3713533),
@@ -195,7 +264,7 @@ OPS: tuple[Op, ...] = (
        "v{o} = v{a} / v{b}", _ew(V, "X / Y"), 4556237),
     Op(27, "VECTOR_INNER_PRODUCT_OP", V, V, S, DataKind.NONE, False,
        "s{o} = dot(v{a}, v{b})",
-       "acc = 0.0\nfor i in range(F):\n    acc += v[a, i] * v[b, i]\ns[o] = acc",
+       "\n".join([_lanes_sum(lambda j: f"v[a, {j}] * v[b, {j}]"), "s[o] = acc"]),
        4294617),
     Op(28, "VECTOR_OUTER_PRODUCT_OP", V, V, M, DataKind.NONE, False,
        "m{o} = outer(v{a}, v{b})",
@@ -210,9 +279,14 @@ OPS: tuple[Op, ...] = (
        "m{o} = 1 / m{a}", _ew(M, "1.0 / X"), 24336141),
     Op(31, "MATRIX_VECTOR_PRODUCT_OP", M, V, V, DataKind.NONE, False,
        "v{o} = dot(m{a}, v{b})",
-       "for i in range(F):\n    acc = 0.0\n    for j in range(F):\n"
-       "        acc += m[a, i, j] * v[b, j]\n    tv[i] = acc\n"
-       "for i in range(F):\n    v[o, i] = tv[i]", 9310002),
+       "\n".join([
+           "for i in range(F):",
+           _indent(_lanes_sum(lambda j: f"m[a, i, {j}] * v[b, {j}]"), 1),
+           "    if F >= 8:",  # Eigen's matrix-vector kernel starts from 0.0
+           "        acc = 0.0 + acc",
+           "    tv[i] = acc",
+           "for i in range(F):",
+           "    v[o, i] = tv[i]"]), 9310002),
     Op(32, "VECTOR_COLUMN_BROADCAST_OP", V, N, M, DataKind.NONE, False,
        "m{o} = bcast(v{a}, axis=0)",
        "for i in range(F):\n    x = v[a, i]\n    for j in range(F):\n        m[o, i, j] = x",
@@ -223,16 +297,26 @@ OPS: tuple[Op, ...] = (
        11087322),
     Op(34, "MATRIX_NORM_OP", M, N, S, DataKind.NONE, False,
        "s{o} = norm(m{a})",
-       "acc = 0.0\nfor i in range(F):\n    for j in range(F):\n"
-       "        acc += m[a, i, j] * m[a, i, j]\ns[o] = np.sqrt(acc)", 6422746),
+       "\n".join([_tree_sum(lambda i, j: f"m[a, {i}, {j}] * m[a, {i}, {j}]", "acc"),
+                  "s[o] = np.sqrt(acc)"]), 6422746),
     Op(35, "MATRIX_COLUMN_NORM_OP", M, N, V, DataKind.NONE, False,
        "v{o} = norm(m{a}, axis=0)",
-       "for j in range(F):\n    acc = 0.0\n    for i in range(F):\n"
-       "        acc += m[a, i, j] * m[a, i, j]\n    v[o, j] = np.sqrt(acc)", 6682187),
+       "\n".join([
+           "for j in range(F):",
+           "    for i in range(F):",
+           "        tr[i] = m[a, i, j] * m[a, i, j]",
+           _indent(_PAIRWISE, 1),
+           "    tv[j] = np.sqrt(tr[0])",
+           "for j in range(F):",
+           "    v[o, j] = tv[j]"]), 6682187),
     Op(36, "MATRIX_ROW_NORM_OP", M, N, V, DataKind.NONE, False,
        "v{o} = norm(m{a}, axis=1)",
-       "for i in range(F):\n    acc = 0.0\n    for j in range(F):\n"
-       "        acc += m[a, i, j] * m[a, i, j]\n    v[o, i] = np.sqrt(acc)", 13351123),
+       "\n".join([
+           "for i in range(F):",
+           _indent(_lanes_sum(lambda j: f"m[a, i, {j}] * m[a, i, {j}]"), 1),
+           "    tv[i] = np.sqrt(acc)",
+           "for i in range(F):",
+           "    v[o, i] = tv[i]"]), 13351123),
     Op(37, "MATRIX_TRANSPOSE_OP", M, N, M, DataKind.NONE, False,
        "m{o} = transpose(m{a})",
        "for i in range(F):\n    for j in range(F):\n        tm[i, j] = m[a, j, i]\n"
@@ -250,10 +334,25 @@ OPS: tuple[Op, ...] = (
        "m{o} = m{a} / m{b}", _ew(M, "X / Y"), 18234378),
     Op(43, "MATRIX_MATRIX_PRODUCT_OP", M, M, M, DataKind.NONE, False,
        "m{o} = matmul(m{a}, m{b})",
-       "for i in range(F):\n    for j in range(F):\n        tm[i, j] = 0.0\n"
-       "    for k in range(F):\n        x = m[a, i, k]\n        for j in range(F):\n"
-       "            tm[i, j] += x * m[b, k, j]\n"
-       "for i in range(F):\n    for j in range(F):\n        m[o, i, j] = tm[i, j]",
+       "\n".join([
+           "if F < 8:",  # Eigen's small product adds pairwise, its large one from 0.0
+           "    for i in range(F):",
+           "        for j in range(F):",
+           "            for k in range(F):",
+           "                tr[k] = m[a, i, k] * m[b, k, j]",
+           _indent(_PAIRWISE, 3),
+           "            tm[i, j] = tr[0]",
+           "else:",
+           "    for i in range(F):",
+           "        for j in range(F):",
+           "            tm[i, j] = 0.0",
+           "        for k in range(F):",
+           "            x = m[a, i, k]",
+           "            for j in range(F):",
+           "                tm[i, j] += x * m[b, k, j]",
+           "for i in range(F):",
+           "    for j in range(F):",
+           "        m[o, i, j] = tm[i, j]"]),
        14516296),
     Op(44, "SCALAR_MIN_OP", S, S, S, DataKind.NONE, False,
        "s{o} = minimum(s{a}, s{b})",
@@ -271,29 +370,37 @@ OPS: tuple[Op, ...] = (
        "m{o} = maximum(m{a}, m{b})", _ew(M, _minmax("X", "Y", "tern_max")), 5840952),
     Op(50, "VECTOR_MEAN_OP", V, N, S, DataKind.NONE, False,
        "s{o} = mean(v{a})",
-       "acc = 0.0\nfor i in range(F):\n    acc += v[a, i]\ns[o] = acc / F", 4280443),
+       "\n".join([_lanes_sum(lambda j: f"v[a, {j}]"), "s[o] = acc / F"]), 4280443),
     Op(51, "MATRIX_MEAN_OP", M, N, S, DataKind.NONE, False,
        "s{o} = mean(m{a})",
-       "acc = 0.0\nfor i in range(F):\n    for j in range(F):\n        acc += m[a, i, j]\n"
-       "s[o] = acc / (F * F)", 4595196),
+       "\n".join([_tree_sum(lambda i, j: f"m[a, {i}, {j}]", "acc"),
+                  "s[o] = acc / (F * F)"]), 4595196),
     Op(52, "MATRIX_ROW_MEAN_OP", M, N, V, DataKind.NONE, False,
        "v{o} = mean(m{a}, axis=1)",
-       "for i in range(F):\n    acc = 0.0\n    for j in range(F):\n"
-       "        acc += m[a, i, j]\n    tv[i] = acc / F\n"
-       "for i in range(F):\n    v[o, i] = tv[i]", 9763956),
+       "\n".join([
+           "for i in range(F):",
+           _indent(_lanes_sum(lambda j: f"m[a, i, {j}]"), 1),
+           "    tv[i] = acc / F",
+           "for i in range(F):",
+           "    v[o, i] = tv[i]"]), 9763956),
     # Standard deviations use the naive formula sqrt(E[x^2] - E[x]^2): it can be NaN.
     Op(53, "MATRIX_ROW_ST_DEV_OP", M, N, V, DataKind.NONE, False,
        "v{o} = std(m{a}, axis=1)", _STD_ROW, 16766477),
     Op(54, "VECTOR_ST_DEV_OP", V, N, S, DataKind.NONE, False,
        "s{o} = std(v{a})",
-       "acc = 0.0\nacc2 = 0.0\nfor i in range(F):\n    acc += v[a, i]\n"
-       "    acc2 += v[a, i] * v[a, i]\nmu = acc / F\ns[o] = np.sqrt(acc2 / F - mu * mu)",
+       "\n".join([
+           _lanes_sum(lambda j: f"v[a, {j}]"),
+           _lanes_sum(lambda j: f"v[a, {j}] * v[a, {j}]", "acc2"),
+           "mu = acc / F",
+           "s[o] = np.sqrt(acc2 / F - mu * mu)"]),
        5585730),
     Op(55, "MATRIX_ST_DEV_OP", M, N, S, DataKind.NONE, False,
        "s{o} = std(m{a})",
-       "acc = 0.0\nacc2 = 0.0\nfor i in range(F):\n    for j in range(F):\n"
-       "        acc += m[a, i, j]\n        acc2 += m[a, i, j] * m[a, i, j]\n"
-       "mu = acc / (F * F)\ns[o] = np.sqrt(acc2 / (F * F) - mu * mu)", 10640216),
+       "\n".join([
+           _tree_sum(lambda i, j: f"m[a, {i}, {j}]", "acc"),
+           _tree_sum(lambda i, j: f"m[a, {i}, {j}] * m[a, {i}, {j}]", "acc2"),
+           "mu = acc / (F * F)",
+           "s[o] = np.sqrt(acc2 / (F * F) - mu * mu)"]), 10640216),
     Op(56, "SCALAR_CONST_SET_OP", N, N, S, DataKind.ACTIVATION, False,
        "s{o} = {d0}", "s[o] = d0", 3691108),
     Op(57, "VECTOR_CONST_SET_OP", N, N, V, DataKind.VECTOR_INDEX_VALUE, False,
