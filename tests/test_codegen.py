@@ -21,7 +21,7 @@ def test_every_op_has_a_dispatch_branch():
 def test_lane_body_rewrites_memory_and_temporaries():
     body = "acc = 0.0\nfor i in range(F):\n    acc += v[a, i] * v[b, i]\ns[o] = acc"
     out = codegen.lane_body(body, lanes=2)
-    assert out.startswith("for blk in range(blk_lo, blk_hi):")
+    assert out.startswith("for blk in range(nb):")
     assert "acc_1 += v[blk, a, i, 1] * v[blk, b, i, 1]" in out
     # A store to memory computes every lane first, then stores them all.
     lines = [line.strip() for line in out.splitlines()]

@@ -769,8 +769,8 @@ def test_random_programs_in_a_mixed_lockstep_group_match_the_naive_interpreter()
 
 
 def _f16_tasks(num_train: int = 8, num_valid: int = 4) -> list[Task]:
-    """F = 16 (block-major execution): 4 regression and 3 accuracy tasks with
-    one schedule, so 7 tasks share one group and its last block is partial."""
+    """F = 16: 4 regression and 3 accuracy tasks with one schedule, so 7 tasks
+    share one group and its last block of lanes is partial."""
     linear = make_tasks([TaskSpec(
         task_type="scalar_linear_regression_task", features_size=16,
         num_train_examples=num_train, num_valid_examples=num_valid,
@@ -789,7 +789,7 @@ def _f16_tasks(num_train: int = 8, num_valid: int = 4) -> list[Task]:
 
 
 def test_random_programs_at_f16_in_lockstep_match_the_naive_interpreter():
-    """Block-major execution (F = 16) of a 7-task group: fitness, train steps
+    """A 7-task lockstep group at F = 16: fitness, train steps
     and the final memory of every task that ran to the end equal the naive
     interpreter's, with tasks stopping early at different steps."""
     tasks = _f16_tasks()

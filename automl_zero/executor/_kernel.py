@@ -20,7 +20,6 @@ import numpy as np
 
 OPS_TABLE_HASH = "f04ba1e7b5dbbe19"
 W = 2  # lanes to a block (one SIMD register of float64)
-BLOCK_MAJOR_FEATURES = 16  # from this F on, functions run block by block
 
 # Phases of the state machine.
 _SETUP = 0
@@ -180,7 +179,6 @@ def execute_group(code, data, starts, seeds,
     # F is a compile-time constant, carried by the length of the token tuple's
     # type: one specialisation per F, cached on disk. T is a run-time value.
     F = len(f_token)
-    block_major = F >= BLOCK_MAJOR_FEATURES
     T = train_x.shape[0]
     NB = (T + W - 1) // W  # blocks of lanes
     rec_train = train_err.shape[2]
@@ -231,1055 +229,1047 @@ def execute_group(code, data, starts, seeds,
         pc = starts[p, 0]
         end = predict_start
         while True:
-            # Run the component function [pc, end). Small F: instruction-major,
-            # each instruction over all running blocks (dispatch amortised over
-            # every task). Large F: block-major, the whole function on one block
-            # at a time, so that block's memory stays in cache. Lanes are
-            # independent, so both orders compute the same values.
-            first = pc
-            for k in range(nb if block_major else 1):
-                blk_lo = k if block_major else 0
-                blk_hi = k + 1 if block_major else nb
-                pc = first
-                while pc < end:
-                    c = code[pc, 0]
-                    a = code[pc, 1]
-                    b = code[pc, 2]
-                    o = code[pc, 3]
-                    d0 = data[pc, 0]
-                    d1 = data[pc, 1]
-                    d2 = data[pc, 2]
-                    pc += 1
-                    if c == 0:  # NO_OP: no_op
-                        pass
-                    elif c == 1:  # SCALAR_SUM_OP: s{o} = s{a} + s{b}
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = s[blk, a, 0] + s[blk, b, 0]
-                            _r1 = s[blk, a, 1] + s[blk, b, 1]
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 2:  # SCALAR_DIFF_OP: s{o} = s{a} - s{b}
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = s[blk, a, 0] - s[blk, b, 0]
-                            _r1 = s[blk, a, 1] - s[blk, b, 1]
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 3:  # SCALAR_PRODUCT_OP: s{o} = s{a} * s{b}
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = s[blk, a, 0] * s[blk, b, 0]
-                            _r1 = s[blk, a, 1] * s[blk, b, 1]
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 4:  # SCALAR_DIVISION_OP: s{o} = s{a} / s{b}
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = s[blk, a, 0] / s[blk, b, 0]
-                            _r1 = s[blk, a, 1] / s[blk, b, 1]
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 5:  # SCALAR_ABS_OP: s{o} = abs(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = abs(s[blk, a, 0])
-                            _r1 = abs(s[blk, a, 1])
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 6:  # SCALAR_RECIPROCAL_OP: s{o} = 1 / s{a}
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = 1.0 / s[blk, a, 0]
-                            _r1 = 1.0 / s[blk, a, 1]
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 7:  # SCALAR_SIN_OP: s{o} = sin(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = np.sin(s[blk, a, 0])
-                            _r1 = np.sin(s[blk, a, 1])
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 8:  # SCALAR_COS_OP: s{o} = cos(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = np.cos(s[blk, a, 0])
-                            _r1 = np.cos(s[blk, a, 1])
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 9:  # SCALAR_TAN_OP: s{o} = tan(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = np.tan(s[blk, a, 0])
-                            _r1 = np.tan(s[blk, a, 1])
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 10:  # SCALAR_ARCSIN_OP: s{o} = arcsin(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = np.arcsin(s[blk, a, 0])
-                            _r1 = np.arcsin(s[blk, a, 1])
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 11:  # SCALAR_ARCCOS_OP: s{o} = arccos(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = np.arccos(s[blk, a, 0])
-                            _r1 = np.arccos(s[blk, a, 1])
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 12:  # SCALAR_ARCTAN_OP: s{o} = arctan(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = np.arctan(s[blk, a, 0])
-                            _r1 = np.arctan(s[blk, a, 1])
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 13:  # SCALAR_EXP_OP: s{o} = exp(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = np.exp(s[blk, a, 0])
-                            _r1 = np.exp(s[blk, a, 1])
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 14:  # SCALAR_LOG_OP: s{o} = log(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = np.log(s[blk, a, 0])
-                            _r1 = np.log(s[blk, a, 1])
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 15:  # SCALAR_HEAVYSIDE_OP: s{o} = heaviside(s{a}, 1.0)
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = 1.0 if s[blk, a, 0] >= 0.0 else 0.0
-                            _r1 = 1.0 if s[blk, a, 1] >= 0.0 else 0.0
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 16:  # VECTOR_HEAVYSIDE_OP: v{o} = heaviside(v{a}, 1.0)
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                _r0 = 1.0 if v[blk, a, i, 0] > 0.0 else 0.0
-                                _r1 = 1.0 if v[blk, a, i, 1] > 0.0 else 0.0
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 17:  # MATRIX_HEAVYSIDE_OP: m{o} = heaviside(m{a}, 1.0)
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = 1.0 if m[blk, a, i, j, 0] > 0.0 else 0.0
-                                    _r1 = 1.0 if m[blk, a, i, j, 1] > 0.0 else 0.0
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 18:  # SCALAR_VECTOR_PRODUCT_OP: v{o} = s{a} * v{b}
-                        for blk in range(blk_lo, blk_hi):
-                            x_0 = s[blk, a, 0]
-                            x_1 = s[blk, a, 1]
-                            for i in range(F):
-                                _r0 = v[blk, b, i, 0] * x_0
-                                _r1 = v[blk, b, i, 1] * x_1
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 19:  # SCALAR_BROADCAST_OP: v{o} = bcast(s{a})
-                        for blk in range(blk_lo, blk_hi):
-                            x_0 = s[blk, a, 0]
-                            x_1 = s[blk, a, 1]
-                            for i in range(F):
-                                _r0 = x_0
-                                _r1 = x_1
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 20:  # VECTOR_RECIPROCAL_OP: v{o} = 1 / v{a}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                _r0 = 1.0 / v[blk, a, i, 0]
-                                _r1 = 1.0 / v[blk, a, i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 21:  # VECTOR_NORM_OP: s{o} = norm(v{a})
-                        for blk in range(blk_lo, blk_hi):
+            # Run the component function [pc, end), each instruction over all
+            # blocks holding running lanes.
+            while pc < end:
+                c = code[pc, 0]
+                a = code[pc, 1]
+                b = code[pc, 2]
+                o = code[pc, 3]
+                d0 = data[pc, 0]
+                d1 = data[pc, 1]
+                d2 = data[pc, 2]
+                pc += 1
+                if c == 0:  # NO_OP: no_op
+                    pass
+                elif c == 1:  # SCALAR_SUM_OP: s{o} = s{a} + s{b}
+                    for blk in range(nb):
+                        _r0 = s[blk, a, 0] + s[blk, b, 0]
+                        _r1 = s[blk, a, 1] + s[blk, b, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 2:  # SCALAR_DIFF_OP: s{o} = s{a} - s{b}
+                    for blk in range(nb):
+                        _r0 = s[blk, a, 0] - s[blk, b, 0]
+                        _r1 = s[blk, a, 1] - s[blk, b, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 3:  # SCALAR_PRODUCT_OP: s{o} = s{a} * s{b}
+                    for blk in range(nb):
+                        _r0 = s[blk, a, 0] * s[blk, b, 0]
+                        _r1 = s[blk, a, 1] * s[blk, b, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 4:  # SCALAR_DIVISION_OP: s{o} = s{a} / s{b}
+                    for blk in range(nb):
+                        _r0 = s[blk, a, 0] / s[blk, b, 0]
+                        _r1 = s[blk, a, 1] / s[blk, b, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 5:  # SCALAR_ABS_OP: s{o} = abs(s{a})
+                    for blk in range(nb):
+                        _r0 = abs(s[blk, a, 0])
+                        _r1 = abs(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 6:  # SCALAR_RECIPROCAL_OP: s{o} = 1 / s{a}
+                    for blk in range(nb):
+                        _r0 = 1.0 / s[blk, a, 0]
+                        _r1 = 1.0 / s[blk, a, 1]
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 7:  # SCALAR_SIN_OP: s{o} = sin(s{a})
+                    for blk in range(nb):
+                        _r0 = np.sin(s[blk, a, 0])
+                        _r1 = np.sin(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 8:  # SCALAR_COS_OP: s{o} = cos(s{a})
+                    for blk in range(nb):
+                        _r0 = np.cos(s[blk, a, 0])
+                        _r1 = np.cos(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 9:  # SCALAR_TAN_OP: s{o} = tan(s{a})
+                    for blk in range(nb):
+                        _r0 = np.tan(s[blk, a, 0])
+                        _r1 = np.tan(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 10:  # SCALAR_ARCSIN_OP: s{o} = arcsin(s{a})
+                    for blk in range(nb):
+                        _r0 = np.arcsin(s[blk, a, 0])
+                        _r1 = np.arcsin(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 11:  # SCALAR_ARCCOS_OP: s{o} = arccos(s{a})
+                    for blk in range(nb):
+                        _r0 = np.arccos(s[blk, a, 0])
+                        _r1 = np.arccos(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 12:  # SCALAR_ARCTAN_OP: s{o} = arctan(s{a})
+                    for blk in range(nb):
+                        _r0 = np.arctan(s[blk, a, 0])
+                        _r1 = np.arctan(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 13:  # SCALAR_EXP_OP: s{o} = exp(s{a})
+                    for blk in range(nb):
+                        _r0 = np.exp(s[blk, a, 0])
+                        _r1 = np.exp(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 14:  # SCALAR_LOG_OP: s{o} = log(s{a})
+                    for blk in range(nb):
+                        _r0 = np.log(s[blk, a, 0])
+                        _r1 = np.log(s[blk, a, 1])
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 15:  # SCALAR_HEAVYSIDE_OP: s{o} = heaviside(s{a}, 1.0)
+                    for blk in range(nb):
+                        _r0 = 1.0 if s[blk, a, 0] >= 0.0 else 0.0
+                        _r1 = 1.0 if s[blk, a, 1] >= 0.0 else 0.0
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 16:  # VECTOR_HEAVYSIDE_OP: v{o} = heaviside(v{a}, 1.0)
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = 1.0 if v[blk, a, i, 0] > 0.0 else 0.0
+                            _r1 = 1.0 if v[blk, a, i, 1] > 0.0 else 0.0
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 17:  # MATRIX_HEAVYSIDE_OP: m{o} = heaviside(m{a}, 1.0)
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = 1.0 if m[blk, a, i, j, 0] > 0.0 else 0.0
+                                _r1 = 1.0 if m[blk, a, i, j, 1] > 0.0 else 0.0
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 18:  # SCALAR_VECTOR_PRODUCT_OP: v{o} = s{a} * v{b}
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        for i in range(F):
+                            _r0 = v[blk, b, i, 0] * x_0
+                            _r1 = v[blk, b, i, 1] * x_1
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 19:  # SCALAR_BROADCAST_OP: v{o} = bcast(s{a})
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        for i in range(F):
+                            _r0 = x_0
+                            _r1 = x_1
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 20:  # VECTOR_RECIPROCAL_OP: v{o} = 1 / v{a}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = 1.0 / v[blk, a, i, 0]
+                            _r1 = 1.0 / v[blk, a, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 21:  # VECTOR_NORM_OP: s{o} = norm(v{a})
+                    for blk in range(nb):
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
+                            p0_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
+                            p1_0 = v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            p1_1 = v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                            p2_0 = v[blk, a, 2, 0] * v[blk, a, 2, 0]
+                            p2_1 = v[blk, a, 2, 1] * v[blk, a, 2, 1]
+                            p3_0 = v[blk, a, 3, 0] * v[blk, a, 3, 0]
+                            p3_1 = v[blk, a, 3, 1] * v[blk, a, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0] * v[blk, a, j4, 0]
+                                p0_1 += v[blk, a, j4, 1] * v[blk, a, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0] * v[blk, a, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1] * v[blk, a, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0] * v[blk, a, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1] * v[blk, a, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0] * v[blk, a, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1] * v[blk, a, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0] * v[blk, a, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1] * v[blk, a, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, a, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, a, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, a, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, a, F - F % 4 + 2, 1]
+                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc_0 = (v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 2, 0] * v[blk, a, 2, 0]) + v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            acc_1 = (v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 2, 1] * v[blk, a, 2, 1]) + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                        elif F == 2:
+                            acc_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            acc_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                        else:
+                            acc_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
+                            acc_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
+                        _r0 = np.sqrt(acc_0)
+                        _r1 = np.sqrt(acc_1)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 22:  # VECTOR_ABS_OP: v{o} = abs(v{a})
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = abs(v[blk, a, i, 0])
+                            _r1 = abs(v[blk, a, i, 1])
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 23:  # VECTOR_SUM_OP: v{o} = v{a} + v{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, a, i, 0] + v[blk, b, i, 0]
+                            _r1 = v[blk, a, i, 1] + v[blk, b, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 24:  # VECTOR_DIFF_OP: v{o} = v{a} - v{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, a, i, 0] - v[blk, b, i, 0]
+                            _r1 = v[blk, a, i, 1] - v[blk, b, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 25:  # VECTOR_PRODUCT_OP: v{o} = v{a} * v{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, a, i, 0] * v[blk, b, i, 0]
+                            _r1 = v[blk, a, i, 1] * v[blk, b, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 26:  # VECTOR_DIVISION_OP: v{o} = v{a} / v{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, a, i, 0] / v[blk, b, i, 0]
+                            _r1 = v[blk, a, i, 1] / v[blk, b, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 27:  # VECTOR_INNER_PRODUCT_OP: s{o} = dot(v{a}, v{b})
+                    for blk in range(nb):
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0] * v[blk, b, 0, 0]
+                            p0_1 = v[blk, a, 0, 1] * v[blk, b, 0, 1]
+                            p1_0 = v[blk, a, 1, 0] * v[blk, b, 1, 0]
+                            p1_1 = v[blk, a, 1, 1] * v[blk, b, 1, 1]
+                            p2_0 = v[blk, a, 2, 0] * v[blk, b, 2, 0]
+                            p2_1 = v[blk, a, 2, 1] * v[blk, b, 2, 1]
+                            p3_0 = v[blk, a, 3, 0] * v[blk, b, 3, 0]
+                            p3_1 = v[blk, a, 3, 1] * v[blk, b, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0] * v[blk, b, j4, 0]
+                                p0_1 += v[blk, a, j4, 1] * v[blk, b, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0] * v[blk, b, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1] * v[blk, b, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0] * v[blk, b, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1] * v[blk, b, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0] * v[blk, b, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1] * v[blk, b, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0] * v[blk, b, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1] * v[blk, b, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, b, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, b, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, b, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, b, F - F % 4 + 2, 1]
+                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc_0 = (v[blk, a, 0, 0] * v[blk, b, 0, 0] + v[blk, a, 2, 0] * v[blk, b, 2, 0]) + v[blk, a, 1, 0] * v[blk, b, 1, 0]
+                            acc_1 = (v[blk, a, 0, 1] * v[blk, b, 0, 1] + v[blk, a, 2, 1] * v[blk, b, 2, 1]) + v[blk, a, 1, 1] * v[blk, b, 1, 1]
+                        elif F == 2:
+                            acc_0 = v[blk, a, 0, 0] * v[blk, b, 0, 0] + v[blk, a, 1, 0] * v[blk, b, 1, 0]
+                            acc_1 = v[blk, a, 0, 1] * v[blk, b, 0, 1] + v[blk, a, 1, 1] * v[blk, b, 1, 1]
+                        else:
+                            acc_0 = v[blk, a, 0, 0] * v[blk, b, 0, 0]
+                            acc_1 = v[blk, a, 0, 1] * v[blk, b, 0, 1]
+                        _r0 = acc_0
+                        _r1 = acc_1
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 28:  # VECTOR_OUTER_PRODUCT_OP: m{o} = outer(v{a}, v{b})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = v[blk, a, i, 0] * v[blk, b, j, 0]
+                                _r1 = v[blk, a, i, 1] * v[blk, b, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 29:  # SCALAR_MATRIX_PRODUCT_OP: m{o} = s{a} * m{b}
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, b, i, j, 0] * x_0
+                                _r1 = m[blk, b, i, j, 1] * x_1
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 30:  # MATRIX_RECIPROCAL_OP: m{o} = 1 / m{a}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = 1.0 / m[blk, a, i, j, 0]
+                                _r1 = 1.0 / m[blk, a, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 31:  # MATRIX_VECTOR_PRODUCT_OP: v{o} = dot(m{a}, v{b})
+                    for blk in range(nb):
+                        for i in range(F):
                             if F >= 4:
-                                p0_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
-                                p0_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
-                                p1_0 = v[blk, a, 1, 0] * v[blk, a, 1, 0]
-                                p1_1 = v[blk, a, 1, 1] * v[blk, a, 1, 1]
-                                p2_0 = v[blk, a, 2, 0] * v[blk, a, 2, 0]
-                                p2_1 = v[blk, a, 2, 1] * v[blk, a, 2, 1]
-                                p3_0 = v[blk, a, 3, 0] * v[blk, a, 3, 0]
-                                p3_1 = v[blk, a, 3, 1] * v[blk, a, 3, 1]
+                                p0_0 = m[blk, a, i, 0, 0] * v[blk, b, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1] * v[blk, b, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0] * v[blk, b, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1] * v[blk, b, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0] * v[blk, b, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1] * v[blk, b, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0] * v[blk, b, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1] * v[blk, b, 3, 1]
                                 for j4 in range(4, F - 3, 4):
-                                    p0_0 += v[blk, a, j4, 0] * v[blk, a, j4, 0]
-                                    p0_1 += v[blk, a, j4, 1] * v[blk, a, j4, 1]
-                                    p1_0 += v[blk, a, j4 + 1, 0] * v[blk, a, j4 + 1, 0]
-                                    p1_1 += v[blk, a, j4 + 1, 1] * v[blk, a, j4 + 1, 1]
-                                    p2_0 += v[blk, a, j4 + 2, 0] * v[blk, a, j4 + 2, 0]
-                                    p2_1 += v[blk, a, j4 + 2, 1] * v[blk, a, j4 + 2, 1]
-                                    p3_0 += v[blk, a, j4 + 3, 0] * v[blk, a, j4 + 3, 0]
-                                    p3_1 += v[blk, a, j4 + 3, 1] * v[blk, a, j4 + 3, 1]
+                                    p0_0 += m[blk, a, i, j4, 0] * v[blk, b, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1] * v[blk, b, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0] * v[blk, b, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1] * v[blk, b, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0] * v[blk, b, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1] * v[blk, b, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0] * v[blk, b, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1] * v[blk, b, j4 + 3, 1]
                                 if F % 4 > 0:
-                                    p0_0 += v[blk, a, F - F % 4, 0] * v[blk, a, F - F % 4, 0]
-                                    p0_1 += v[blk, a, F - F % 4, 1] * v[blk, a, F - F % 4, 1]
+                                    p0_0 += m[blk, a, i, F - F % 4, 0] * v[blk, b, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1] * v[blk, b, F - F % 4, 1]
                                 if F % 4 > 1:
-                                    p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, a, F - F % 4 + 1, 0]
-                                    p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, a, F - F % 4 + 1, 1]
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * v[blk, b, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * v[blk, b, F - F % 4 + 1, 1]
                                 if F % 4 > 2:
-                                    p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, a, F - F % 4 + 2, 0]
-                                    p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, a, F - F % 4 + 2, 1]
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * v[blk, b, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * v[blk, b, F - F % 4 + 2, 1]
                                 acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
                                 acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
                             elif F == 3:
-                                acc_0 = (v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 2, 0] * v[blk, a, 2, 0]) + v[blk, a, 1, 0] * v[blk, a, 1, 0]
-                                acc_1 = (v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 2, 1] * v[blk, a, 2, 1]) + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                                acc_0 = (m[blk, a, i, 0, 0] * v[blk, b, 0, 0] + m[blk, a, i, 2, 0] * v[blk, b, 2, 0]) + m[blk, a, i, 1, 0] * v[blk, b, 1, 0]
+                                acc_1 = (m[blk, a, i, 0, 1] * v[blk, b, 0, 1] + m[blk, a, i, 2, 1] * v[blk, b, 2, 1]) + m[blk, a, i, 1, 1] * v[blk, b, 1, 1]
                             elif F == 2:
-                                acc_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 1, 0] * v[blk, a, 1, 0]
-                                acc_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                                acc_0 = m[blk, a, i, 0, 0] * v[blk, b, 0, 0] + m[blk, a, i, 1, 0] * v[blk, b, 1, 0]
+                                acc_1 = m[blk, a, i, 0, 1] * v[blk, b, 0, 1] + m[blk, a, i, 1, 1] * v[blk, b, 1, 1]
                             else:
-                                acc_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
-                                acc_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
-                            _r0 = np.sqrt(acc_0)
-                            _r1 = np.sqrt(acc_1)
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 22:  # VECTOR_ABS_OP: v{o} = abs(v{a})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                _r0 = abs(v[blk, a, i, 0])
-                                _r1 = abs(v[blk, a, i, 1])
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 23:  # VECTOR_SUM_OP: v{o} = v{a} + v{b}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                _r0 = v[blk, a, i, 0] + v[blk, b, i, 0]
-                                _r1 = v[blk, a, i, 1] + v[blk, b, i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 24:  # VECTOR_DIFF_OP: v{o} = v{a} - v{b}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                _r0 = v[blk, a, i, 0] - v[blk, b, i, 0]
-                                _r1 = v[blk, a, i, 1] - v[blk, b, i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 25:  # VECTOR_PRODUCT_OP: v{o} = v{a} * v{b}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                _r0 = v[blk, a, i, 0] * v[blk, b, i, 0]
-                                _r1 = v[blk, a, i, 1] * v[blk, b, i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 26:  # VECTOR_DIVISION_OP: v{o} = v{a} / v{b}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                _r0 = v[blk, a, i, 0] / v[blk, b, i, 0]
-                                _r1 = v[blk, a, i, 1] / v[blk, b, i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 27:  # VECTOR_INNER_PRODUCT_OP: s{o} = dot(v{a}, v{b})
-                        for blk in range(blk_lo, blk_hi):
-                            if F >= 4:
-                                p0_0 = v[blk, a, 0, 0] * v[blk, b, 0, 0]
-                                p0_1 = v[blk, a, 0, 1] * v[blk, b, 0, 1]
-                                p1_0 = v[blk, a, 1, 0] * v[blk, b, 1, 0]
-                                p1_1 = v[blk, a, 1, 1] * v[blk, b, 1, 1]
-                                p2_0 = v[blk, a, 2, 0] * v[blk, b, 2, 0]
-                                p2_1 = v[blk, a, 2, 1] * v[blk, b, 2, 1]
-                                p3_0 = v[blk, a, 3, 0] * v[blk, b, 3, 0]
-                                p3_1 = v[blk, a, 3, 1] * v[blk, b, 3, 1]
-                                for j4 in range(4, F - 3, 4):
-                                    p0_0 += v[blk, a, j4, 0] * v[blk, b, j4, 0]
-                                    p0_1 += v[blk, a, j4, 1] * v[blk, b, j4, 1]
-                                    p1_0 += v[blk, a, j4 + 1, 0] * v[blk, b, j4 + 1, 0]
-                                    p1_1 += v[blk, a, j4 + 1, 1] * v[blk, b, j4 + 1, 1]
-                                    p2_0 += v[blk, a, j4 + 2, 0] * v[blk, b, j4 + 2, 0]
-                                    p2_1 += v[blk, a, j4 + 2, 1] * v[blk, b, j4 + 2, 1]
-                                    p3_0 += v[blk, a, j4 + 3, 0] * v[blk, b, j4 + 3, 0]
-                                    p3_1 += v[blk, a, j4 + 3, 1] * v[blk, b, j4 + 3, 1]
-                                if F % 4 > 0:
-                                    p0_0 += v[blk, a, F - F % 4, 0] * v[blk, b, F - F % 4, 0]
-                                    p0_1 += v[blk, a, F - F % 4, 1] * v[blk, b, F - F % 4, 1]
-                                if F % 4 > 1:
-                                    p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, b, F - F % 4 + 1, 0]
-                                    p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, b, F - F % 4 + 1, 1]
-                                if F % 4 > 2:
-                                    p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, b, F - F % 4 + 2, 0]
-                                    p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, b, F - F % 4 + 2, 1]
-                                acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                                acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
-                            elif F == 3:
-                                acc_0 = (v[blk, a, 0, 0] * v[blk, b, 0, 0] + v[blk, a, 2, 0] * v[blk, b, 2, 0]) + v[blk, a, 1, 0] * v[blk, b, 1, 0]
-                                acc_1 = (v[blk, a, 0, 1] * v[blk, b, 0, 1] + v[blk, a, 2, 1] * v[blk, b, 2, 1]) + v[blk, a, 1, 1] * v[blk, b, 1, 1]
-                            elif F == 2:
-                                acc_0 = v[blk, a, 0, 0] * v[blk, b, 0, 0] + v[blk, a, 1, 0] * v[blk, b, 1, 0]
-                                acc_1 = v[blk, a, 0, 1] * v[blk, b, 0, 1] + v[blk, a, 1, 1] * v[blk, b, 1, 1]
-                            else:
-                                acc_0 = v[blk, a, 0, 0] * v[blk, b, 0, 0]
-                                acc_1 = v[blk, a, 0, 1] * v[blk, b, 0, 1]
+                                acc_0 = m[blk, a, i, 0, 0] * v[blk, b, 0, 0]
+                                acc_1 = m[blk, a, i, 0, 1] * v[blk, b, 0, 1]
+                            if F >= 8:
+                                acc_0 = 0.0 + acc_0
+                                acc_1 = 0.0 + acc_1
                             _r0 = acc_0
                             _r1 = acc_1
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 28:  # VECTOR_OUTER_PRODUCT_OP: m{o} = outer(v{a}, v{b})
-                        for blk in range(blk_lo, blk_hi):
+                            tv[i, 0] = _r0
+                            tv[i, 1] = _r1
+                        for i in range(F):
+                            _r0 = tv[i, 0]
+                            _r1 = tv[i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 32:  # VECTOR_COLUMN_BROADCAST_OP: m{o} = bcast(v{a}, axis=0)
+                    for blk in range(nb):
+                        for i in range(F):
+                            x_0 = v[blk, a, i, 0]
+                            x_1 = v[blk, a, i, 1]
+                            for j in range(F):
+                                _r0 = x_0
+                                _r1 = x_1
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 33:  # VECTOR_ROW_BROADCAST_OP: m{o} = bcast(v{a}, axis=1)
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = v[blk, a, j, 0]
+                                _r1 = v[blk, a, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 34:  # MATRIX_NORM_OP: s{o} = norm(m{a})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
+                                tr[i * F + j, 0] = _r0
+                                tr[i * F + j, 1] = _r1
+                        width = 4
+                        while width < F * F:
+                            for k in range(0, F * F - width, 2 * width):
+                                for l in range(min(4, F * F - k - width)):
+                                    _r0 = tr[k + l, 0] + tr[k + width + l, 0]
+                                    _r1 = tr[k + l, 1] + tr[k + width + l, 1]
+                                    tr[k + l, 0] = _r0
+                                    tr[k + l, 1] = _r1
+                            width = width * 2
+                        if F * F >= 4:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        elif F * F == 3:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
+                        elif F * F == 2:
+                            acc_0 = tr[0, 0] + tr[1, 0]
+                            acc_1 = tr[0, 1] + tr[1, 1]
+                        else:
+                            acc_0 = tr[0, 0]
+                            acc_1 = tr[0, 1]
+                        _r0 = np.sqrt(acc_0)
+                        _r1 = np.sqrt(acc_1)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 35:  # MATRIX_COLUMN_NORM_OP: v{o} = norm(m{a}, axis=0)
+                    for blk in range(nb):
+                        for j in range(F):
                             for i in range(F):
-                                for j in range(F):
-                                    _r0 = v[blk, a, i, 0] * v[blk, b, j, 0]
-                                    _r1 = v[blk, a, i, 1] * v[blk, b, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 29:  # SCALAR_MATRIX_PRODUCT_OP: m{o} = s{a} * m{b}
-                        for blk in range(blk_lo, blk_hi):
-                            x_0 = s[blk, a, 0]
-                            x_1 = s[blk, a, 1]
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, b, i, j, 0] * x_0
-                                    _r1 = m[blk, b, i, j, 1] * x_1
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 30:  # MATRIX_RECIPROCAL_OP: m{o} = 1 / m{a}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = 1.0 / m[blk, a, i, j, 0]
-                                    _r1 = 1.0 / m[blk, a, i, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 31:  # MATRIX_VECTOR_PRODUCT_OP: v{o} = dot(m{a}, v{b})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                if F >= 4:
-                                    p0_0 = m[blk, a, i, 0, 0] * v[blk, b, 0, 0]
-                                    p0_1 = m[blk, a, i, 0, 1] * v[blk, b, 0, 1]
-                                    p1_0 = m[blk, a, i, 1, 0] * v[blk, b, 1, 0]
-                                    p1_1 = m[blk, a, i, 1, 1] * v[blk, b, 1, 1]
-                                    p2_0 = m[blk, a, i, 2, 0] * v[blk, b, 2, 0]
-                                    p2_1 = m[blk, a, i, 2, 1] * v[blk, b, 2, 1]
-                                    p3_0 = m[blk, a, i, 3, 0] * v[blk, b, 3, 0]
-                                    p3_1 = m[blk, a, i, 3, 1] * v[blk, b, 3, 1]
-                                    for j4 in range(4, F - 3, 4):
-                                        p0_0 += m[blk, a, i, j4, 0] * v[blk, b, j4, 0]
-                                        p0_1 += m[blk, a, i, j4, 1] * v[blk, b, j4, 1]
-                                        p1_0 += m[blk, a, i, j4 + 1, 0] * v[blk, b, j4 + 1, 0]
-                                        p1_1 += m[blk, a, i, j4 + 1, 1] * v[blk, b, j4 + 1, 1]
-                                        p2_0 += m[blk, a, i, j4 + 2, 0] * v[blk, b, j4 + 2, 0]
-                                        p2_1 += m[blk, a, i, j4 + 2, 1] * v[blk, b, j4 + 2, 1]
-                                        p3_0 += m[blk, a, i, j4 + 3, 0] * v[blk, b, j4 + 3, 0]
-                                        p3_1 += m[blk, a, i, j4 + 3, 1] * v[blk, b, j4 + 3, 1]
-                                    if F % 4 > 0:
-                                        p0_0 += m[blk, a, i, F - F % 4, 0] * v[blk, b, F - F % 4, 0]
-                                        p0_1 += m[blk, a, i, F - F % 4, 1] * v[blk, b, F - F % 4, 1]
-                                    if F % 4 > 1:
-                                        p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * v[blk, b, F - F % 4 + 1, 0]
-                                        p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * v[blk, b, F - F % 4 + 1, 1]
-                                    if F % 4 > 2:
-                                        p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * v[blk, b, F - F % 4 + 2, 0]
-                                        p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * v[blk, b, F - F % 4 + 2, 1]
-                                    acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                                    acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
-                                elif F == 3:
-                                    acc_0 = (m[blk, a, i, 0, 0] * v[blk, b, 0, 0] + m[blk, a, i, 2, 0] * v[blk, b, 2, 0]) + m[blk, a, i, 1, 0] * v[blk, b, 1, 0]
-                                    acc_1 = (m[blk, a, i, 0, 1] * v[blk, b, 0, 1] + m[blk, a, i, 2, 1] * v[blk, b, 2, 1]) + m[blk, a, i, 1, 1] * v[blk, b, 1, 1]
-                                elif F == 2:
-                                    acc_0 = m[blk, a, i, 0, 0] * v[blk, b, 0, 0] + m[blk, a, i, 1, 0] * v[blk, b, 1, 0]
-                                    acc_1 = m[blk, a, i, 0, 1] * v[blk, b, 0, 1] + m[blk, a, i, 1, 1] * v[blk, b, 1, 1]
-                                else:
-                                    acc_0 = m[blk, a, i, 0, 0] * v[blk, b, 0, 0]
-                                    acc_1 = m[blk, a, i, 0, 1] * v[blk, b, 0, 1]
-                                if F >= 8:
-                                    acc_0 = 0.0 + acc_0
-                                    acc_1 = 0.0 + acc_1
-                                _r0 = acc_0
-                                _r1 = acc_1
-                                tv[i, 0] = _r0
-                                tv[i, 1] = _r1
-                            for i in range(F):
-                                _r0 = tv[i, 0]
-                                _r1 = tv[i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 32:  # VECTOR_COLUMN_BROADCAST_OP: m{o} = bcast(v{a}, axis=0)
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                x_0 = v[blk, a, i, 0]
-                                x_1 = v[blk, a, i, 1]
-                                for j in range(F):
-                                    _r0 = x_0
-                                    _r1 = x_1
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 33:  # VECTOR_ROW_BROADCAST_OP: m{o} = bcast(v{a}, axis=1)
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = v[blk, a, j, 0]
-                                    _r1 = v[blk, a, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 34:  # MATRIX_NORM_OP: s{o} = norm(m{a})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
-                                    tr[i * F + j, 0] = _r0
-                                    tr[i * F + j, 1] = _r1
-                            width = 4
-                            while width < F * F:
-                                for k in range(0, F * F - width, 2 * width):
-                                    for l in range(min(4, F * F - k - width)):
-                                        _r0 = tr[k + l, 0] + tr[k + width + l, 0]
-                                        _r1 = tr[k + l, 1] + tr[k + width + l, 1]
-                                        tr[k + l, 0] = _r0
-                                        tr[k + l, 1] = _r1
+                                _r0 = m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
+                                tr[i, 0] = _r0
+                                tr[i, 1] = _r1
+                            width = 1
+                            while width < F:
+                                for k in range(0, F - width, 2 * width):
+                                    _r0 = tr[k, 0] + tr[k + width, 0]
+                                    _r1 = tr[k, 1] + tr[k + width, 1]
+                                    tr[k, 0] = _r0
+                                    tr[k, 1] = _r1
                                 width = width * 2
-                            if F * F >= 4:
-                                acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
-                                acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
-                            elif F * F == 3:
-                                acc_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
-                                acc_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
-                            elif F * F == 2:
-                                acc_0 = tr[0, 0] + tr[1, 0]
-                                acc_1 = tr[0, 1] + tr[1, 1]
+                            _r0 = np.sqrt(tr[0, 0])
+                            _r1 = np.sqrt(tr[0, 1])
+                            tv[j, 0] = _r0
+                            tv[j, 1] = _r1
+                        for j in range(F):
+                            _r0 = tv[j, 0]
+                            _r1 = tv[j, 1]
+                            v[blk, o, j, 0] = _r0
+                            v[blk, o, j, 1] = _r1
+                elif c == 36:  # MATRIX_ROW_NORM_OP: v{o} = norm(m{a}, axis=1)
+                    for blk in range(nb):
+                        for i in range(F):
+                            if F >= 4:
+                                p0_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0] * m[blk, a, i, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1] * m[blk, a, i, 3, 1]
+                                for j4 in range(4, F - 3, 4):
+                                    p0_0 += m[blk, a, i, j4, 0] * m[blk, a, i, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1] * m[blk, a, i, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0] * m[blk, a, i, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1] * m[blk, a, i, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0] * m[blk, a, i, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1] * m[blk, a, i, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0] * m[blk, a, i, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1] * m[blk, a, i, j4 + 3, 1]
+                                if F % 4 > 0:
+                                    p0_0 += m[blk, a, i, F - F % 4, 0] * m[blk, a, i, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1] * m[blk, a, i, F - F % 4, 1]
+                                if F % 4 > 1:
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * m[blk, a, i, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * m[blk, a, i, F - F % 4 + 1, 1]
+                                if F % 4 > 2:
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * m[blk, a, i, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * m[blk, a, i, F - F % 4 + 2, 1]
+                                acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                                acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            elif F == 3:
+                                acc_0 = (m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                acc_1 = (m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
+                            elif F == 2:
+                                acc_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                acc_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
                             else:
-                                acc_0 = tr[0, 0]
-                                acc_1 = tr[0, 1]
+                                acc_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
+                                acc_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
                             _r0 = np.sqrt(acc_0)
                             _r1 = np.sqrt(acc_1)
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 35:  # MATRIX_COLUMN_NORM_OP: v{o} = norm(m{a}, axis=0)
-                        for blk in range(blk_lo, blk_hi):
+                            tv[i, 0] = _r0
+                            tv[i, 1] = _r1
+                        for i in range(F):
+                            _r0 = tv[i, 0]
+                            _r1 = tv[i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 37:  # MATRIX_TRANSPOSE_OP: m{o} = transpose(m{a})
+                    for blk in range(nb):
+                        for i in range(F):
                             for j in range(F):
-                                for i in range(F):
-                                    _r0 = m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
-                                    tr[i, 0] = _r0
-                                    tr[i, 1] = _r1
-                                width = 1
-                                while width < F:
-                                    for k in range(0, F - width, 2 * width):
-                                        _r0 = tr[k, 0] + tr[k + width, 0]
-                                        _r1 = tr[k, 1] + tr[k + width, 1]
+                                _r0 = m[blk, a, j, i, 0]
+                                _r1 = m[blk, a, j, i, 1]
+                                tm[i, j, 0] = _r0
+                                tm[i, j, 1] = _r1
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = tm[i, j, 0]
+                                _r1 = tm[i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 38:  # MATRIX_ABS_OP: m{o} = abs(m{a})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = abs(m[blk, a, i, j, 0])
+                                _r1 = abs(m[blk, a, i, j, 1])
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 39:  # MATRIX_SUM_OP: m{o} = m{a} + m{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] + m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] + m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 40:  # MATRIX_DIFF_OP: m{o} = m{a} - m{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] - m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] - m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 41:  # MATRIX_PRODUCT_OP: m{o} = m{a} * m{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] * m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] * m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 42:  # MATRIX_DIVISION_OP: m{o} = m{a} / m{b}
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] / m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] / m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 43:  # MATRIX_MATRIX_PRODUCT_OP: m{o} = matmul(m{a}, m{b})
+                    for blk in range(nb):
+                        if F < 8:
+                            for i in range(F):
+                                for j in range(F):
+                                    for k in range(F):
+                                        _r0 = m[blk, a, i, k, 0] * m[blk, b, k, j, 0]
+                                        _r1 = m[blk, a, i, k, 1] * m[blk, b, k, j, 1]
                                         tr[k, 0] = _r0
                                         tr[k, 1] = _r1
-                                    width = width * 2
-                                _r0 = np.sqrt(tr[0, 0])
-                                _r1 = np.sqrt(tr[0, 1])
-                                tv[j, 0] = _r0
-                                tv[j, 1] = _r1
-                            for j in range(F):
-                                _r0 = tv[j, 0]
-                                _r1 = tv[j, 1]
-                                v[blk, o, j, 0] = _r0
-                                v[blk, o, j, 1] = _r1
-                    elif c == 36:  # MATRIX_ROW_NORM_OP: v{o} = norm(m{a}, axis=1)
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                if F >= 4:
-                                    p0_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
-                                    p0_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
-                                    p1_0 = m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
-                                    p1_1 = m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
-                                    p2_0 = m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]
-                                    p2_1 = m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]
-                                    p3_0 = m[blk, a, i, 3, 0] * m[blk, a, i, 3, 0]
-                                    p3_1 = m[blk, a, i, 3, 1] * m[blk, a, i, 3, 1]
-                                    for j4 in range(4, F - 3, 4):
-                                        p0_0 += m[blk, a, i, j4, 0] * m[blk, a, i, j4, 0]
-                                        p0_1 += m[blk, a, i, j4, 1] * m[blk, a, i, j4, 1]
-                                        p1_0 += m[blk, a, i, j4 + 1, 0] * m[blk, a, i, j4 + 1, 0]
-                                        p1_1 += m[blk, a, i, j4 + 1, 1] * m[blk, a, i, j4 + 1, 1]
-                                        p2_0 += m[blk, a, i, j4 + 2, 0] * m[blk, a, i, j4 + 2, 0]
-                                        p2_1 += m[blk, a, i, j4 + 2, 1] * m[blk, a, i, j4 + 2, 1]
-                                        p3_0 += m[blk, a, i, j4 + 3, 0] * m[blk, a, i, j4 + 3, 0]
-                                        p3_1 += m[blk, a, i, j4 + 3, 1] * m[blk, a, i, j4 + 3, 1]
-                                    if F % 4 > 0:
-                                        p0_0 += m[blk, a, i, F - F % 4, 0] * m[blk, a, i, F - F % 4, 0]
-                                        p0_1 += m[blk, a, i, F - F % 4, 1] * m[blk, a, i, F - F % 4, 1]
-                                    if F % 4 > 1:
-                                        p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * m[blk, a, i, F - F % 4 + 1, 0]
-                                        p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * m[blk, a, i, F - F % 4 + 1, 1]
-                                    if F % 4 > 2:
-                                        p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * m[blk, a, i, F - F % 4 + 2, 0]
-                                        p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * m[blk, a, i, F - F % 4 + 2, 1]
-                                    acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                                    acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
-                                elif F == 3:
-                                    acc_0 = (m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
-                                    acc_1 = (m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
-                                elif F == 2:
-                                    acc_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
-                                    acc_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
-                                else:
-                                    acc_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
-                                    acc_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
-                                _r0 = np.sqrt(acc_0)
-                                _r1 = np.sqrt(acc_1)
-                                tv[i, 0] = _r0
-                                tv[i, 1] = _r1
-                            for i in range(F):
-                                _r0 = tv[i, 0]
-                                _r1 = tv[i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 37:  # MATRIX_TRANSPOSE_OP: m{o} = transpose(m{a})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, j, i, 0]
-                                    _r1 = m[blk, a, j, i, 1]
-                                    tm[i, j, 0] = _r0
-                                    tm[i, j, 1] = _r1
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = tm[i, j, 0]
-                                    _r1 = tm[i, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 38:  # MATRIX_ABS_OP: m{o} = abs(m{a})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = abs(m[blk, a, i, j, 0])
-                                    _r1 = abs(m[blk, a, i, j, 1])
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 39:  # MATRIX_SUM_OP: m{o} = m{a} + m{b}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0] + m[blk, b, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1] + m[blk, b, i, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 40:  # MATRIX_DIFF_OP: m{o} = m{a} - m{b}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0] - m[blk, b, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1] - m[blk, b, i, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 41:  # MATRIX_PRODUCT_OP: m{o} = m{a} * m{b}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0] * m[blk, b, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1] * m[blk, b, i, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 42:  # MATRIX_DIVISION_OP: m{o} = m{a} / m{b}
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0] / m[blk, b, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1] / m[blk, b, i, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 43:  # MATRIX_MATRIX_PRODUCT_OP: m{o} = matmul(m{a}, m{b})
-                        for blk in range(blk_lo, blk_hi):
-                            if F < 8:
-                                for i in range(F):
-                                    for j in range(F):
-                                        for k in range(F):
-                                            _r0 = m[blk, a, i, k, 0] * m[blk, b, k, j, 0]
-                                            _r1 = m[blk, a, i, k, 1] * m[blk, b, k, j, 1]
+                                    width = 1
+                                    while width < F:
+                                        for k in range(0, F - width, 2 * width):
+                                            _r0 = tr[k, 0] + tr[k + width, 0]
+                                            _r1 = tr[k, 1] + tr[k + width, 1]
                                             tr[k, 0] = _r0
                                             tr[k, 1] = _r1
-                                        width = 1
-                                        while width < F:
-                                            for k in range(0, F - width, 2 * width):
-                                                _r0 = tr[k, 0] + tr[k + width, 0]
-                                                _r1 = tr[k, 1] + tr[k + width, 1]
-                                                tr[k, 0] = _r0
-                                                tr[k, 1] = _r1
-                                            width = width * 2
-                                        _r0 = tr[0, 0]
-                                        _r1 = tr[0, 1]
-                                        tm[i, j, 0] = _r0
-                                        tm[i, j, 1] = _r1
-                            else:
-                                for i in range(F):
+                                        width = width * 2
+                                    _r0 = tr[0, 0]
+                                    _r1 = tr[0, 1]
+                                    tm[i, j, 0] = _r0
+                                    tm[i, j, 1] = _r1
+                        else:
+                            for i in range(F):
+                                for j in range(F):
+                                    _r0 = 0.0
+                                    _r1 = 0.0
+                                    tm[i, j, 0] = _r0
+                                    tm[i, j, 1] = _r1
+                                for k in range(F):
+                                    x_0 = m[blk, a, i, k, 0]
+                                    x_1 = m[blk, a, i, k, 1]
                                     for j in range(F):
-                                        _r0 = 0.0
-                                        _r1 = 0.0
-                                        tm[i, j, 0] = _r0
-                                        tm[i, j, 1] = _r1
-                                    for k in range(F):
-                                        x_0 = m[blk, a, i, k, 0]
-                                        x_1 = m[blk, a, i, k, 1]
-                                        for j in range(F):
-                                            _r0 = x_0 * m[blk, b, k, j, 0]
-                                            _r1 = x_1 * m[blk, b, k, j, 1]
-                                            tm[i, j, 0] += _r0
-                                            tm[i, j, 1] += _r1
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = tm[i, j, 0]
-                                    _r1 = tm[i, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 44:  # SCALAR_MIN_OP: s{o} = minimum(s{a}, s{b})
-                        for blk in range(blk_lo, blk_hi):
-                            x_0 = s[blk, a, 0]
-                            x_1 = s[blk, a, 1]
-                            y_0 = s[blk, b, 0]
-                            y_1 = s[blk, b, 1]
-                            _r0 = y_0 if y_0 < x_0 else x_0
-                            _r1 = y_1 if y_1 < x_1 else x_1
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 45:  # VECTOR_MIN_OP: v{o} = minimum(v{a}, v{b})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                _r0 = v[blk, b, i, 0] if v[blk, b, i, 0] < v[blk, a, i, 0] else v[blk, a, i, 0]
-                                _r1 = v[blk, b, i, 1] if v[blk, b, i, 1] < v[blk, a, i, 1] else v[blk, a, i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 46:  # MATRIX_MIN_OP: m{o} = minimum(m{a}, m{b})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0] if m[blk, a, i, j, 0] < m[blk, b, i, j, 0] else m[blk, b, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1] if m[blk, a, i, j, 1] < m[blk, b, i, j, 1] else m[blk, b, i, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 47:  # SCALAR_MAX_OP: s{o} = maximum(s{a}, s{b})
-                        for blk in range(blk_lo, blk_hi):
-                            x_0 = s[blk, a, 0]
-                            x_1 = s[blk, a, 1]
-                            y_0 = s[blk, b, 0]
-                            y_1 = s[blk, b, 1]
-                            _r0 = y_0 if x_0 < y_0 else x_0
-                            _r1 = y_1 if x_1 < y_1 else x_1
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 48:  # VECTOR_MAX_OP: v{o} = maximum(v{a}, v{b})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                _r0 = v[blk, b, i, 0] if v[blk, a, i, 0] < v[blk, b, i, 0] else v[blk, a, i, 0]
-                                _r1 = v[blk, b, i, 1] if v[blk, a, i, 1] < v[blk, b, i, 1] else v[blk, a, i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 49:  # MATRIX_MAX_OP: m{o} = maximum(m{a}, m{b})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0] if m[blk, a, i, j, 0] > m[blk, b, i, j, 0] else m[blk, b, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1] if m[blk, a, i, j, 1] > m[blk, b, i, j, 1] else m[blk, b, i, j, 1]
-                                    m[blk, o, i, j, 0] = _r0
-                                    m[blk, o, i, j, 1] = _r1
-                    elif c == 50:  # VECTOR_MEAN_OP: s{o} = mean(v{a})
-                        for blk in range(blk_lo, blk_hi):
+                                        _r0 = x_0 * m[blk, b, k, j, 0]
+                                        _r1 = x_1 * m[blk, b, k, j, 1]
+                                        tm[i, j, 0] += _r0
+                                        tm[i, j, 1] += _r1
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = tm[i, j, 0]
+                                _r1 = tm[i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 44:  # SCALAR_MIN_OP: s{o} = minimum(s{a}, s{b})
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        y_0 = s[blk, b, 0]
+                        y_1 = s[blk, b, 1]
+                        _r0 = y_0 if y_0 < x_0 else x_0
+                        _r1 = y_1 if y_1 < x_1 else x_1
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 45:  # VECTOR_MIN_OP: v{o} = minimum(v{a}, v{b})
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, b, i, 0] if v[blk, b, i, 0] < v[blk, a, i, 0] else v[blk, a, i, 0]
+                            _r1 = v[blk, b, i, 1] if v[blk, b, i, 1] < v[blk, a, i, 1] else v[blk, a, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 46:  # MATRIX_MIN_OP: m{o} = minimum(m{a}, m{b})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] if m[blk, a, i, j, 0] < m[blk, b, i, j, 0] else m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] if m[blk, a, i, j, 1] < m[blk, b, i, j, 1] else m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 47:  # SCALAR_MAX_OP: s{o} = maximum(s{a}, s{b})
+                    for blk in range(nb):
+                        x_0 = s[blk, a, 0]
+                        x_1 = s[blk, a, 1]
+                        y_0 = s[blk, b, 0]
+                        y_1 = s[blk, b, 1]
+                        _r0 = y_0 if x_0 < y_0 else x_0
+                        _r1 = y_1 if x_1 < y_1 else x_1
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 48:  # VECTOR_MAX_OP: v{o} = maximum(v{a}, v{b})
+                    for blk in range(nb):
+                        for i in range(F):
+                            _r0 = v[blk, b, i, 0] if v[blk, a, i, 0] < v[blk, b, i, 0] else v[blk, a, i, 0]
+                            _r1 = v[blk, b, i, 1] if v[blk, a, i, 1] < v[blk, b, i, 1] else v[blk, a, i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 49:  # MATRIX_MAX_OP: m{o} = maximum(m{a}, m{b})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] if m[blk, a, i, j, 0] > m[blk, b, i, j, 0] else m[blk, b, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] if m[blk, a, i, j, 1] > m[blk, b, i, j, 1] else m[blk, b, i, j, 1]
+                                m[blk, o, i, j, 0] = _r0
+                                m[blk, o, i, j, 1] = _r1
+                elif c == 50:  # VECTOR_MEAN_OP: s{o} = mean(v{a})
+                    for blk in range(nb):
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0]
+                            p0_1 = v[blk, a, 0, 1]
+                            p1_0 = v[blk, a, 1, 0]
+                            p1_1 = v[blk, a, 1, 1]
+                            p2_0 = v[blk, a, 2, 0]
+                            p2_1 = v[blk, a, 2, 1]
+                            p3_0 = v[blk, a, 3, 0]
+                            p3_1 = v[blk, a, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0]
+                                p0_1 += v[blk, a, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1]
+                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc_0 = (v[blk, a, 0, 0] + v[blk, a, 2, 0]) + v[blk, a, 1, 0]
+                            acc_1 = (v[blk, a, 0, 1] + v[blk, a, 2, 1]) + v[blk, a, 1, 1]
+                        elif F == 2:
+                            acc_0 = v[blk, a, 0, 0] + v[blk, a, 1, 0]
+                            acc_1 = v[blk, a, 0, 1] + v[blk, a, 1, 1]
+                        else:
+                            acc_0 = v[blk, a, 0, 0]
+                            acc_1 = v[blk, a, 0, 1]
+                        _r0 = acc_0 / F
+                        _r1 = acc_1 / F
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 51:  # MATRIX_MEAN_OP: s{o} = mean(m{a})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1]
+                                tr[i * F + j, 0] = _r0
+                                tr[i * F + j, 1] = _r1
+                        width = 4
+                        while width < F * F:
+                            for k in range(0, F * F - width, 2 * width):
+                                for l in range(min(4, F * F - k - width)):
+                                    _r0 = tr[k + l, 0] + tr[k + width + l, 0]
+                                    _r1 = tr[k + l, 1] + tr[k + width + l, 1]
+                                    tr[k + l, 0] = _r0
+                                    tr[k + l, 1] = _r1
+                            width = width * 2
+                        if F * F >= 4:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        elif F * F == 3:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
+                        elif F * F == 2:
+                            acc_0 = tr[0, 0] + tr[1, 0]
+                            acc_1 = tr[0, 1] + tr[1, 1]
+                        else:
+                            acc_0 = tr[0, 0]
+                            acc_1 = tr[0, 1]
+                        _r0 = acc_0 / (F * F)
+                        _r1 = acc_1 / (F * F)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 52:  # MATRIX_ROW_MEAN_OP: v{o} = mean(m{a}, axis=1)
+                    for blk in range(nb):
+                        for i in range(F):
                             if F >= 4:
-                                p0_0 = v[blk, a, 0, 0]
-                                p0_1 = v[blk, a, 0, 1]
-                                p1_0 = v[blk, a, 1, 0]
-                                p1_1 = v[blk, a, 1, 1]
-                                p2_0 = v[blk, a, 2, 0]
-                                p2_1 = v[blk, a, 2, 1]
-                                p3_0 = v[blk, a, 3, 0]
-                                p3_1 = v[blk, a, 3, 1]
+                                p0_0 = m[blk, a, i, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1]
                                 for j4 in range(4, F - 3, 4):
-                                    p0_0 += v[blk, a, j4, 0]
-                                    p0_1 += v[blk, a, j4, 1]
-                                    p1_0 += v[blk, a, j4 + 1, 0]
-                                    p1_1 += v[blk, a, j4 + 1, 1]
-                                    p2_0 += v[blk, a, j4 + 2, 0]
-                                    p2_1 += v[blk, a, j4 + 2, 1]
-                                    p3_0 += v[blk, a, j4 + 3, 0]
-                                    p3_1 += v[blk, a, j4 + 3, 1]
+                                    p0_0 += m[blk, a, i, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1]
                                 if F % 4 > 0:
-                                    p0_0 += v[blk, a, F - F % 4, 0]
-                                    p0_1 += v[blk, a, F - F % 4, 1]
+                                    p0_0 += m[blk, a, i, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1]
                                 if F % 4 > 1:
-                                    p1_0 += v[blk, a, F - F % 4 + 1, 0]
-                                    p1_1 += v[blk, a, F - F % 4 + 1, 1]
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1]
                                 if F % 4 > 2:
-                                    p2_0 += v[blk, a, F - F % 4 + 2, 0]
-                                    p2_1 += v[blk, a, F - F % 4 + 2, 1]
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1]
                                 acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
                                 acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
                             elif F == 3:
-                                acc_0 = (v[blk, a, 0, 0] + v[blk, a, 2, 0]) + v[blk, a, 1, 0]
-                                acc_1 = (v[blk, a, 0, 1] + v[blk, a, 2, 1]) + v[blk, a, 1, 1]
+                                acc_0 = (m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0]
+                                acc_1 = (m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1]
                             elif F == 2:
-                                acc_0 = v[blk, a, 0, 0] + v[blk, a, 1, 0]
-                                acc_1 = v[blk, a, 0, 1] + v[blk, a, 1, 1]
+                                acc_0 = m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0]
+                                acc_1 = m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1]
                             else:
-                                acc_0 = v[blk, a, 0, 0]
-                                acc_1 = v[blk, a, 0, 1]
+                                acc_0 = m[blk, a, i, 0, 0]
+                                acc_1 = m[blk, a, i, 0, 1]
                             _r0 = acc_0 / F
                             _r1 = acc_1 / F
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 51:  # MATRIX_MEAN_OP: s{o} = mean(m{a})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1]
-                                    tr[i * F + j, 0] = _r0
-                                    tr[i * F + j, 1] = _r1
-                            width = 4
-                            while width < F * F:
-                                for k in range(0, F * F - width, 2 * width):
-                                    for l in range(min(4, F * F - k - width)):
-                                        _r0 = tr[k + l, 0] + tr[k + width + l, 0]
-                                        _r1 = tr[k + l, 1] + tr[k + width + l, 1]
-                                        tr[k + l, 0] = _r0
-                                        tr[k + l, 1] = _r1
-                                width = width * 2
-                            if F * F >= 4:
-                                acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
-                                acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
-                            elif F * F == 3:
-                                acc_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
-                                acc_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
-                            elif F * F == 2:
-                                acc_0 = tr[0, 0] + tr[1, 0]
-                                acc_1 = tr[0, 1] + tr[1, 1]
-                            else:
-                                acc_0 = tr[0, 0]
-                                acc_1 = tr[0, 1]
-                            _r0 = acc_0 / (F * F)
-                            _r1 = acc_1 / (F * F)
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 52:  # MATRIX_ROW_MEAN_OP: v{o} = mean(m{a}, axis=1)
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                if F >= 4:
-                                    p0_0 = m[blk, a, i, 0, 0]
-                                    p0_1 = m[blk, a, i, 0, 1]
-                                    p1_0 = m[blk, a, i, 1, 0]
-                                    p1_1 = m[blk, a, i, 1, 1]
-                                    p2_0 = m[blk, a, i, 2, 0]
-                                    p2_1 = m[blk, a, i, 2, 1]
-                                    p3_0 = m[blk, a, i, 3, 0]
-                                    p3_1 = m[blk, a, i, 3, 1]
-                                    for j4 in range(4, F - 3, 4):
-                                        p0_0 += m[blk, a, i, j4, 0]
-                                        p0_1 += m[blk, a, i, j4, 1]
-                                        p1_0 += m[blk, a, i, j4 + 1, 0]
-                                        p1_1 += m[blk, a, i, j4 + 1, 1]
-                                        p2_0 += m[blk, a, i, j4 + 2, 0]
-                                        p2_1 += m[blk, a, i, j4 + 2, 1]
-                                        p3_0 += m[blk, a, i, j4 + 3, 0]
-                                        p3_1 += m[blk, a, i, j4 + 3, 1]
-                                    if F % 4 > 0:
-                                        p0_0 += m[blk, a, i, F - F % 4, 0]
-                                        p0_1 += m[blk, a, i, F - F % 4, 1]
-                                    if F % 4 > 1:
-                                        p1_0 += m[blk, a, i, F - F % 4 + 1, 0]
-                                        p1_1 += m[blk, a, i, F - F % 4 + 1, 1]
-                                    if F % 4 > 2:
-                                        p2_0 += m[blk, a, i, F - F % 4 + 2, 0]
-                                        p2_1 += m[blk, a, i, F - F % 4 + 2, 1]
-                                    acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                                    acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
-                                elif F == 3:
-                                    acc_0 = (m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0]
-                                    acc_1 = (m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1]
-                                elif F == 2:
-                                    acc_0 = m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0]
-                                    acc_1 = m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1]
-                                else:
-                                    acc_0 = m[blk, a, i, 0, 0]
-                                    acc_1 = m[blk, a, i, 0, 1]
-                                _r0 = acc_0 / F
-                                _r1 = acc_1 / F
-                                tv[i, 0] = _r0
-                                tv[i, 1] = _r1
-                            for i in range(F):
-                                _r0 = tv[i, 0]
-                                _r1 = tv[i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 53:  # MATRIX_ROW_ST_DEV_OP: v{o} = std(m{a}, axis=1)
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                if F >= 4:
-                                    p0_0 = m[blk, a, i, 0, 0]
-                                    p0_1 = m[blk, a, i, 0, 1]
-                                    p1_0 = m[blk, a, i, 1, 0]
-                                    p1_1 = m[blk, a, i, 1, 1]
-                                    p2_0 = m[blk, a, i, 2, 0]
-                                    p2_1 = m[blk, a, i, 2, 1]
-                                    p3_0 = m[blk, a, i, 3, 0]
-                                    p3_1 = m[blk, a, i, 3, 1]
-                                    for j4 in range(4, F - 3, 4):
-                                        p0_0 += m[blk, a, i, j4, 0]
-                                        p0_1 += m[blk, a, i, j4, 1]
-                                        p1_0 += m[blk, a, i, j4 + 1, 0]
-                                        p1_1 += m[blk, a, i, j4 + 1, 1]
-                                        p2_0 += m[blk, a, i, j4 + 2, 0]
-                                        p2_1 += m[blk, a, i, j4 + 2, 1]
-                                        p3_0 += m[blk, a, i, j4 + 3, 0]
-                                        p3_1 += m[blk, a, i, j4 + 3, 1]
-                                    if F % 4 > 0:
-                                        p0_0 += m[blk, a, i, F - F % 4, 0]
-                                        p0_1 += m[blk, a, i, F - F % 4, 1]
-                                    if F % 4 > 1:
-                                        p1_0 += m[blk, a, i, F - F % 4 + 1, 0]
-                                        p1_1 += m[blk, a, i, F - F % 4 + 1, 1]
-                                    if F % 4 > 2:
-                                        p2_0 += m[blk, a, i, F - F % 4 + 2, 0]
-                                        p2_1 += m[blk, a, i, F - F % 4 + 2, 1]
-                                    acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                                    acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
-                                elif F == 3:
-                                    acc_0 = (m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0]
-                                    acc_1 = (m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1]
-                                elif F == 2:
-                                    acc_0 = m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0]
-                                    acc_1 = m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1]
-                                else:
-                                    acc_0 = m[blk, a, i, 0, 0]
-                                    acc_1 = m[blk, a, i, 0, 1]
-                                if F >= 4:
-                                    p0_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
-                                    p0_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
-                                    p1_0 = m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
-                                    p1_1 = m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
-                                    p2_0 = m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]
-                                    p2_1 = m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]
-                                    p3_0 = m[blk, a, i, 3, 0] * m[blk, a, i, 3, 0]
-                                    p3_1 = m[blk, a, i, 3, 1] * m[blk, a, i, 3, 1]
-                                    for j4 in range(4, F - 3, 4):
-                                        p0_0 += m[blk, a, i, j4, 0] * m[blk, a, i, j4, 0]
-                                        p0_1 += m[blk, a, i, j4, 1] * m[blk, a, i, j4, 1]
-                                        p1_0 += m[blk, a, i, j4 + 1, 0] * m[blk, a, i, j4 + 1, 0]
-                                        p1_1 += m[blk, a, i, j4 + 1, 1] * m[blk, a, i, j4 + 1, 1]
-                                        p2_0 += m[blk, a, i, j4 + 2, 0] * m[blk, a, i, j4 + 2, 0]
-                                        p2_1 += m[blk, a, i, j4 + 2, 1] * m[blk, a, i, j4 + 2, 1]
-                                        p3_0 += m[blk, a, i, j4 + 3, 0] * m[blk, a, i, j4 + 3, 0]
-                                        p3_1 += m[blk, a, i, j4 + 3, 1] * m[blk, a, i, j4 + 3, 1]
-                                    if F % 4 > 0:
-                                        p0_0 += m[blk, a, i, F - F % 4, 0] * m[blk, a, i, F - F % 4, 0]
-                                        p0_1 += m[blk, a, i, F - F % 4, 1] * m[blk, a, i, F - F % 4, 1]
-                                    if F % 4 > 1:
-                                        p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * m[blk, a, i, F - F % 4 + 1, 0]
-                                        p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * m[blk, a, i, F - F % 4 + 1, 1]
-                                    if F % 4 > 2:
-                                        p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * m[blk, a, i, F - F % 4 + 2, 0]
-                                        p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * m[blk, a, i, F - F % 4 + 2, 1]
-                                    acc2_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                                    acc2_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
-                                elif F == 3:
-                                    acc2_0 = (m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
-                                    acc2_1 = (m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
-                                elif F == 2:
-                                    acc2_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
-                                    acc2_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
-                                else:
-                                    acc2_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
-                                    acc2_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
-                                mu_0 = acc_0 / F
-                                mu_1 = acc_1 / F
-                                _r0 = np.sqrt(acc2_0 / F - mu_0 * mu_0)
-                                _r1 = np.sqrt(acc2_1 / F - mu_1 * mu_1)
-                                tv[i, 0] = _r0
-                                tv[i, 1] = _r1
-                            for i in range(F):
-                                _r0 = tv[i, 0]
-                                _r1 = tv[i, 1]
-                                v[blk, o, i, 0] = _r0
-                                v[blk, o, i, 1] = _r1
-                    elif c == 54:  # VECTOR_ST_DEV_OP: s{o} = std(v{a})
-                        for blk in range(blk_lo, blk_hi):
+                            tv[i, 0] = _r0
+                            tv[i, 1] = _r1
+                        for i in range(F):
+                            _r0 = tv[i, 0]
+                            _r1 = tv[i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 53:  # MATRIX_ROW_ST_DEV_OP: v{o} = std(m{a}, axis=1)
+                    for blk in range(nb):
+                        for i in range(F):
                             if F >= 4:
-                                p0_0 = v[blk, a, 0, 0]
-                                p0_1 = v[blk, a, 0, 1]
-                                p1_0 = v[blk, a, 1, 0]
-                                p1_1 = v[blk, a, 1, 1]
-                                p2_0 = v[blk, a, 2, 0]
-                                p2_1 = v[blk, a, 2, 1]
-                                p3_0 = v[blk, a, 3, 0]
-                                p3_1 = v[blk, a, 3, 1]
+                                p0_0 = m[blk, a, i, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1]
                                 for j4 in range(4, F - 3, 4):
-                                    p0_0 += v[blk, a, j4, 0]
-                                    p0_1 += v[blk, a, j4, 1]
-                                    p1_0 += v[blk, a, j4 + 1, 0]
-                                    p1_1 += v[blk, a, j4 + 1, 1]
-                                    p2_0 += v[blk, a, j4 + 2, 0]
-                                    p2_1 += v[blk, a, j4 + 2, 1]
-                                    p3_0 += v[blk, a, j4 + 3, 0]
-                                    p3_1 += v[blk, a, j4 + 3, 1]
+                                    p0_0 += m[blk, a, i, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1]
                                 if F % 4 > 0:
-                                    p0_0 += v[blk, a, F - F % 4, 0]
-                                    p0_1 += v[blk, a, F - F % 4, 1]
+                                    p0_0 += m[blk, a, i, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1]
                                 if F % 4 > 1:
-                                    p1_0 += v[blk, a, F - F % 4 + 1, 0]
-                                    p1_1 += v[blk, a, F - F % 4 + 1, 1]
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1]
                                 if F % 4 > 2:
-                                    p2_0 += v[blk, a, F - F % 4 + 2, 0]
-                                    p2_1 += v[blk, a, F - F % 4 + 2, 1]
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1]
                                 acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
                                 acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
                             elif F == 3:
-                                acc_0 = (v[blk, a, 0, 0] + v[blk, a, 2, 0]) + v[blk, a, 1, 0]
-                                acc_1 = (v[blk, a, 0, 1] + v[blk, a, 2, 1]) + v[blk, a, 1, 1]
+                                acc_0 = (m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0]
+                                acc_1 = (m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1]
                             elif F == 2:
-                                acc_0 = v[blk, a, 0, 0] + v[blk, a, 1, 0]
-                                acc_1 = v[blk, a, 0, 1] + v[blk, a, 1, 1]
+                                acc_0 = m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0]
+                                acc_1 = m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1]
                             else:
-                                acc_0 = v[blk, a, 0, 0]
-                                acc_1 = v[blk, a, 0, 1]
+                                acc_0 = m[blk, a, i, 0, 0]
+                                acc_1 = m[blk, a, i, 0, 1]
                             if F >= 4:
-                                p0_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
-                                p0_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
-                                p1_0 = v[blk, a, 1, 0] * v[blk, a, 1, 0]
-                                p1_1 = v[blk, a, 1, 1] * v[blk, a, 1, 1]
-                                p2_0 = v[blk, a, 2, 0] * v[blk, a, 2, 0]
-                                p2_1 = v[blk, a, 2, 1] * v[blk, a, 2, 1]
-                                p3_0 = v[blk, a, 3, 0] * v[blk, a, 3, 0]
-                                p3_1 = v[blk, a, 3, 1] * v[blk, a, 3, 1]
+                                p0_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0] * m[blk, a, i, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1] * m[blk, a, i, 3, 1]
                                 for j4 in range(4, F - 3, 4):
-                                    p0_0 += v[blk, a, j4, 0] * v[blk, a, j4, 0]
-                                    p0_1 += v[blk, a, j4, 1] * v[blk, a, j4, 1]
-                                    p1_0 += v[blk, a, j4 + 1, 0] * v[blk, a, j4 + 1, 0]
-                                    p1_1 += v[blk, a, j4 + 1, 1] * v[blk, a, j4 + 1, 1]
-                                    p2_0 += v[blk, a, j4 + 2, 0] * v[blk, a, j4 + 2, 0]
-                                    p2_1 += v[blk, a, j4 + 2, 1] * v[blk, a, j4 + 2, 1]
-                                    p3_0 += v[blk, a, j4 + 3, 0] * v[blk, a, j4 + 3, 0]
-                                    p3_1 += v[blk, a, j4 + 3, 1] * v[blk, a, j4 + 3, 1]
+                                    p0_0 += m[blk, a, i, j4, 0] * m[blk, a, i, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1] * m[blk, a, i, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0] * m[blk, a, i, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1] * m[blk, a, i, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0] * m[blk, a, i, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1] * m[blk, a, i, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0] * m[blk, a, i, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1] * m[blk, a, i, j4 + 3, 1]
                                 if F % 4 > 0:
-                                    p0_0 += v[blk, a, F - F % 4, 0] * v[blk, a, F - F % 4, 0]
-                                    p0_1 += v[blk, a, F - F % 4, 1] * v[blk, a, F - F % 4, 1]
+                                    p0_0 += m[blk, a, i, F - F % 4, 0] * m[blk, a, i, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1] * m[blk, a, i, F - F % 4, 1]
                                 if F % 4 > 1:
-                                    p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, a, F - F % 4 + 1, 0]
-                                    p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, a, F - F % 4 + 1, 1]
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * m[blk, a, i, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * m[blk, a, i, F - F % 4 + 1, 1]
                                 if F % 4 > 2:
-                                    p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, a, F - F % 4 + 2, 0]
-                                    p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, a, F - F % 4 + 2, 1]
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * m[blk, a, i, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * m[blk, a, i, F - F % 4 + 2, 1]
                                 acc2_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
                                 acc2_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
                             elif F == 3:
-                                acc2_0 = (v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 2, 0] * v[blk, a, 2, 0]) + v[blk, a, 1, 0] * v[blk, a, 1, 0]
-                                acc2_1 = (v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 2, 1] * v[blk, a, 2, 1]) + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                                acc2_0 = (m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                acc2_1 = (m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
                             elif F == 2:
-                                acc2_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 1, 0] * v[blk, a, 1, 0]
-                                acc2_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                                acc2_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                acc2_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
                             else:
-                                acc2_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
-                                acc2_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
+                                acc2_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
+                                acc2_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
                             mu_0 = acc_0 / F
                             mu_1 = acc_1 / F
                             _r0 = np.sqrt(acc2_0 / F - mu_0 * mu_0)
                             _r1 = np.sqrt(acc2_1 / F - mu_1 * mu_1)
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 55:  # MATRIX_ST_DEV_OP: s{o} = std(m{a})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1]
-                                    tr[i * F + j, 0] = _r0
-                                    tr[i * F + j, 1] = _r1
-                            width = 4
-                            while width < F * F:
-                                for k in range(0, F * F - width, 2 * width):
-                                    for l in range(min(4, F * F - k - width)):
-                                        _r0 = tr[k + l, 0] + tr[k + width + l, 0]
-                                        _r1 = tr[k + l, 1] + tr[k + width + l, 1]
-                                        tr[k + l, 0] = _r0
-                                        tr[k + l, 1] = _r1
-                                width = width * 2
-                            if F * F >= 4:
-                                acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
-                                acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
-                            elif F * F == 3:
-                                acc_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
-                                acc_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
-                            elif F * F == 2:
-                                acc_0 = tr[0, 0] + tr[1, 0]
-                                acc_1 = tr[0, 1] + tr[1, 1]
-                            else:
-                                acc_0 = tr[0, 0]
-                                acc_1 = tr[0, 1]
-                            for i in range(F):
-                                for j in range(F):
-                                    _r0 = m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
-                                    _r1 = m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
-                                    tr[i * F + j, 0] = _r0
-                                    tr[i * F + j, 1] = _r1
-                            width = 4
-                            while width < F * F:
-                                for k in range(0, F * F - width, 2 * width):
-                                    for l in range(min(4, F * F - k - width)):
-                                        _r0 = tr[k + l, 0] + tr[k + width + l, 0]
-                                        _r1 = tr[k + l, 1] + tr[k + width + l, 1]
-                                        tr[k + l, 0] = _r0
-                                        tr[k + l, 1] = _r1
-                                width = width * 2
-                            if F * F >= 4:
-                                acc2_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
-                                acc2_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
-                            elif F * F == 3:
-                                acc2_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
-                                acc2_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
-                            elif F * F == 2:
-                                acc2_0 = tr[0, 0] + tr[1, 0]
-                                acc2_1 = tr[0, 1] + tr[1, 1]
-                            else:
-                                acc2_0 = tr[0, 0]
-                                acc2_1 = tr[0, 1]
-                            mu_0 = acc_0 / (F * F)
-                            mu_1 = acc_1 / (F * F)
-                            _r0 = np.sqrt(acc2_0 / (F * F) - mu_0 * mu_0)
-                            _r1 = np.sqrt(acc2_1 / (F * F) - mu_1 * mu_1)
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 56:  # SCALAR_CONST_SET_OP: s{o} = {d0}
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = d0
-                            _r1 = d0
-                            s[blk, o, 0] = _r0
-                            s[blk, o, 1] = _r1
-                    elif c == 57:  # VECTOR_CONST_SET_OP: v{o}[{d0}] = {d1}
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = d1
-                            _r1 = d1
-                            v[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), 0] = _r0
-                            v[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), 1] = _r1
-                    elif c == 58:  # MATRIX_CONST_SET_OP: m{o}[{d0}, {d1}] = {d2}
-                        for blk in range(blk_lo, blk_hi):
-                            _r0 = d2
-                            _r1 = d2
-                            m[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), min(int(np.float32(F) * np.float32(d1)), F - 1), 0] = _r0
-                            m[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), min(int(np.float32(F) * np.float32(d1)), F - 1), 1] = _r1
-                    elif c == 59:  # SCALAR_UNIFORM_SET_OP: s{o} = uniform({d0}, {d1})
-                        for blk in range(blk_lo, blk_hi):
+                            tv[i, 0] = _r0
+                            tv[i, 1] = _r1
+                        for i in range(F):
+                            _r0 = tv[i, 0]
+                            _r1 = tv[i, 1]
+                            v[blk, o, i, 0] = _r0
+                            v[blk, o, i, 1] = _r1
+                elif c == 54:  # VECTOR_ST_DEV_OP: s{o} = std(v{a})
+                    for blk in range(nb):
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0]
+                            p0_1 = v[blk, a, 0, 1]
+                            p1_0 = v[blk, a, 1, 0]
+                            p1_1 = v[blk, a, 1, 1]
+                            p2_0 = v[blk, a, 2, 0]
+                            p2_1 = v[blk, a, 2, 1]
+                            p3_0 = v[blk, a, 3, 0]
+                            p3_1 = v[blk, a, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0]
+                                p0_1 += v[blk, a, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1]
+                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc_0 = (v[blk, a, 0, 0] + v[blk, a, 2, 0]) + v[blk, a, 1, 0]
+                            acc_1 = (v[blk, a, 0, 1] + v[blk, a, 2, 1]) + v[blk, a, 1, 1]
+                        elif F == 2:
+                            acc_0 = v[blk, a, 0, 0] + v[blk, a, 1, 0]
+                            acc_1 = v[blk, a, 0, 1] + v[blk, a, 1, 1]
+                        else:
+                            acc_0 = v[blk, a, 0, 0]
+                            acc_1 = v[blk, a, 0, 1]
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
+                            p0_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
+                            p1_0 = v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            p1_1 = v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                            p2_0 = v[blk, a, 2, 0] * v[blk, a, 2, 0]
+                            p2_1 = v[blk, a, 2, 1] * v[blk, a, 2, 1]
+                            p3_0 = v[blk, a, 3, 0] * v[blk, a, 3, 0]
+                            p3_1 = v[blk, a, 3, 1] * v[blk, a, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0] * v[blk, a, j4, 0]
+                                p0_1 += v[blk, a, j4, 1] * v[blk, a, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0] * v[blk, a, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1] * v[blk, a, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0] * v[blk, a, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1] * v[blk, a, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0] * v[blk, a, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1] * v[blk, a, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0] * v[blk, a, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1] * v[blk, a, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, a, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, a, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, a, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, a, F - F % 4 + 2, 1]
+                            acc2_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc2_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc2_0 = (v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 2, 0] * v[blk, a, 2, 0]) + v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            acc2_1 = (v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 2, 1] * v[blk, a, 2, 1]) + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                        elif F == 2:
+                            acc2_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            acc2_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                        else:
+                            acc2_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
+                            acc2_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
+                        mu_0 = acc_0 / F
+                        mu_1 = acc_1 / F
+                        _r0 = np.sqrt(acc2_0 / F - mu_0 * mu_0)
+                        _r1 = np.sqrt(acc2_1 / F - mu_1 * mu_1)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 55:  # MATRIX_ST_DEV_OP: s{o} = std(m{a})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1]
+                                tr[i * F + j, 0] = _r0
+                                tr[i * F + j, 1] = _r1
+                        width = 4
+                        while width < F * F:
+                            for k in range(0, F * F - width, 2 * width):
+                                for l in range(min(4, F * F - k - width)):
+                                    _r0 = tr[k + l, 0] + tr[k + width + l, 0]
+                                    _r1 = tr[k + l, 1] + tr[k + width + l, 1]
+                                    tr[k + l, 0] = _r0
+                                    tr[k + l, 1] = _r1
+                            width = width * 2
+                        if F * F >= 4:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        elif F * F == 3:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
+                        elif F * F == 2:
+                            acc_0 = tr[0, 0] + tr[1, 0]
+                            acc_1 = tr[0, 1] + tr[1, 1]
+                        else:
+                            acc_0 = tr[0, 0]
+                            acc_1 = tr[0, 1]
+                        for i in range(F):
+                            for j in range(F):
+                                _r0 = m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
+                                _r1 = m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
+                                tr[i * F + j, 0] = _r0
+                                tr[i * F + j, 1] = _r1
+                        width = 4
+                        while width < F * F:
+                            for k in range(0, F * F - width, 2 * width):
+                                for l in range(min(4, F * F - k - width)):
+                                    _r0 = tr[k + l, 0] + tr[k + width + l, 0]
+                                    _r1 = tr[k + l, 1] + tr[k + width + l, 1]
+                                    tr[k + l, 0] = _r0
+                                    tr[k + l, 1] = _r1
+                            width = width * 2
+                        if F * F >= 4:
+                            acc2_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
+                            acc2_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        elif F * F == 3:
+                            acc2_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
+                            acc2_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
+                        elif F * F == 2:
+                            acc2_0 = tr[0, 0] + tr[1, 0]
+                            acc2_1 = tr[0, 1] + tr[1, 1]
+                        else:
+                            acc2_0 = tr[0, 0]
+                            acc2_1 = tr[0, 1]
+                        mu_0 = acc_0 / (F * F)
+                        mu_1 = acc_1 / (F * F)
+                        _r0 = np.sqrt(acc2_0 / (F * F) - mu_0 * mu_0)
+                        _r1 = np.sqrt(acc2_1 / (F * F) - mu_1 * mu_1)
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 56:  # SCALAR_CONST_SET_OP: s{o} = {d0}
+                    for blk in range(nb):
+                        _r0 = d0
+                        _r1 = d0
+                        s[blk, o, 0] = _r0
+                        s[blk, o, 1] = _r1
+                elif c == 57:  # VECTOR_CONST_SET_OP: v{o}[{d0}] = {d1}
+                    for blk in range(nb):
+                        _r0 = d1
+                        _r1 = d1
+                        v[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), 0] = _r0
+                        v[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), 1] = _r1
+                elif c == 58:  # MATRIX_CONST_SET_OP: m{o}[{d0}, {d1}] = {d2}
+                    for blk in range(nb):
+                        _r0 = d2
+                        _r1 = d2
+                        m[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), min(int(np.float32(F) * np.float32(d1)), F - 1), 0] = _r0
+                        m[blk, o, min(int(np.float32(F) * np.float32(d0)), F - 1), min(int(np.float32(F) * np.float32(d1)), F - 1), 1] = _r1
+                elif c == 59:  # SCALAR_UNIFORM_SET_OP: s{o} = uniform({d0}, {d1})
+                    for blk in range(nb):
+                        if blk * W + 0 < n_run:
+                            s[blk, o, 0] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                        if blk * W + 1 < n_run:
+                            s[blk, o, 1] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                elif c == 60:  # VECTOR_UNIFORM_SET_OP: v{o} = uniform({d0}, {d1})
+                    for blk in range(nb):
+                        for i in range(F):
                             if blk * W + 0 < n_run:
-                                s[blk, o, 0] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                                v[blk, o, i, 0] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
                             if blk * W + 1 < n_run:
-                                s[blk, o, 1] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
-                    elif c == 60:  # VECTOR_UNIFORM_SET_OP: v{o} = uniform({d0}, {d1})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
+                                v[blk, o, i, 1] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                elif c == 61:  # MATRIX_UNIFORM_SET_OP: m{o} = uniform({d0}, {d1})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
                                 if blk * W + 0 < n_run:
-                                    v[blk, o, i, 0] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                                    m[blk, o, i, j, 0] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
                                 if blk * W + 1 < n_run:
-                                    v[blk, o, i, 1] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
-                    elif c == 61:  # MATRIX_UNIFORM_SET_OP: m{o} = uniform({d0}, {d1})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    if blk * W + 0 < n_run:
-                                        m[blk, o, i, j, 0] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
-                                    if blk * W + 1 < n_run:
-                                        m[blk, o, i, j, 1] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
-                    elif c == 62:  # SCALAR_GAUSSIAN_SET_OP: s{o} = gaussian({d0}, {d1})
-                        for blk in range(blk_lo, blk_hi):
+                                    m[blk, o, i, j, 1] = (_uniform(rng, d0, d1) if d0 < d1 and np.isfinite(d1 - d0) else d0)
+                elif c == 62:  # SCALAR_GAUSSIAN_SET_OP: s{o} = gaussian({d0}, {d1})
+                    for blk in range(nb):
+                        if blk * W + 0 < n_run:
+                            s[blk, o, 0] = (d0 + d1 * _gaussian(rng))
+                        if blk * W + 1 < n_run:
+                            s[blk, o, 1] = (d0 + d1 * _gaussian(rng))
+                elif c == 63:  # VECTOR_GAUSSIAN_SET_OP: v{o} = gaussian({d0}, {d1})
+                    for blk in range(nb):
+                        for i in range(F):
                             if blk * W + 0 < n_run:
-                                s[blk, o, 0] = (d0 + d1 * _gaussian(rng))
+                                v[blk, o, i, 0] = (d0 + d1 * _gaussian(rng))
                             if blk * W + 1 < n_run:
-                                s[blk, o, 1] = (d0 + d1 * _gaussian(rng))
-                    elif c == 63:  # VECTOR_GAUSSIAN_SET_OP: v{o} = gaussian({d0}, {d1})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
+                                v[blk, o, i, 1] = (d0 + d1 * _gaussian(rng))
+                elif c == 64:  # MATRIX_GAUSSIAN_SET_OP: m{o} = gaussian({d0}, {d1})
+                    for blk in range(nb):
+                        for i in range(F):
+                            for j in range(F):
                                 if blk * W + 0 < n_run:
-                                    v[blk, o, i, 0] = (d0 + d1 * _gaussian(rng))
+                                    m[blk, o, i, j, 0] = (d0 + d1 * _gaussian(rng))
                                 if blk * W + 1 < n_run:
-                                    v[blk, o, i, 1] = (d0 + d1 * _gaussian(rng))
-                    elif c == 64:  # MATRIX_GAUSSIAN_SET_OP: m{o} = gaussian({d0}, {d1})
-                        for blk in range(blk_lo, blk_hi):
-                            for i in range(F):
-                                for j in range(F):
-                                    if blk * W + 0 < n_run:
-                                        m[blk, o, i, j, 0] = (d0 + d1 * _gaussian(rng))
-                                    if blk * W + 1 < n_run:
-                                        m[blk, o, i, j, 1] = (d0 + d1 * _gaussian(rng))
+                                    m[blk, o, i, j, 1] = (d0 + d1 * _gaussian(rng))
             # A component function has finished: move the state machine on.
             if phase == _SETUP:
                 if n_all <= 0:

@@ -40,7 +40,6 @@ import numpy as np
 
 OPS_TABLE_HASH = "{table_hash}"
 W = {lanes}  # lanes to a block (one SIMD register of float64)
-BLOCK_MAJOR_FEATURES = {block_major}  # from this F on, functions run block by block
 
 # Phases of the state machine.
 _SETUP = 0
@@ -200,7 +199,6 @@ def execute_group(code, data, starts, seeds,
     # F is a compile-time constant, carried by the length of the token tuple's
     # type: one specialisation per F, cached on disk. T is a run-time value.
     F = len(f_token)
-    block_major = F >= BLOCK_MAJOR_FEATURES
     T = train_x.shape[0]
     NB = (T + W - 1) // W  # blocks of lanes
     rec_train = train_err.shape[2]
@@ -251,25 +249,17 @@ def execute_group(code, data, starts, seeds,
         pc = starts[p, 0]
         end = predict_start
         while True:
-            # Run the component function [pc, end). Small F: instruction-major,
-            # each instruction over all running blocks (dispatch amortised over
-            # every task). Large F: block-major, the whole function on one block
-            # at a time, so that block's memory stays in cache. Lanes are
-            # independent, so both orders compute the same values.
-            first = pc
-            for k in range(nb if block_major else 1):
-                blk_lo = k if block_major else 0
-                blk_hi = k + 1 if block_major else nb
-                pc = first
-                while pc < end:
-                    c = code[pc, 0]
-                    a = code[pc, 1]
-                    b = code[pc, 2]
-                    o = code[pc, 3]
-                    d0 = data[pc, 0]
-                    d1 = data[pc, 1]
-                    d2 = data[pc, 2]
-                    pc += 1
+            # Run the component function [pc, end), each instruction over all
+            # blocks holding running lanes.
+            while pc < end:
+                c = code[pc, 0]
+                a = code[pc, 1]
+                b = code[pc, 2]
+                o = code[pc, 3]
+                d0 = data[pc, 0]
+                d1 = data[pc, 1]
+                d2 = data[pc, 2]
+                pc += 1
 {dispatch}
             # A component function has finished: move the state machine on.
             if phase == _SETUP:
@@ -409,10 +399,9 @@ def execute_group(code, data, starts, seeds,
 
 
 # Lanes to a block: 2 float64 fill one 128-bit SIMD register. 4 (256-bit AVX)
-# measured no faster here and compiles 1.6x longer (`automl-zero bench network`).
+# measured 5-10 % faster at F=16/32 but compiles 1.6x longer
+# (`automl-zero bench network`, benchmarks/RESULTS.md).
 LANES = 2
-# From this feature size on, component functions run one block at a time.
-BLOCK_MAJOR_FEATURES = 16
 
 # Scalar temporaries of op bodies; in the kernel each becomes one local per lane.
 _TEMPORARIES = ("acc2", "acc", "mu", "x", "y", "p0", "p1", "p2", "p3")
@@ -437,7 +426,7 @@ def _lane_expr(expr: str, w: int, temporaries: re.Pattern) -> str:
 def lane_body(body: str, skip_stopped: bool = False, lanes: int = LANES) -> str:
     """An op body over one task's memory rewritten to run for all running lanes.
 
-    The body runs once per block of ``lanes`` lanes (``blk_lo <= blk < blk_hi``).
+    The body runs once per block of ``lanes`` lanes (``for blk in range(nb)``).
     Every statement that is not a ``for`` header is repeated per lane; memory
     and scratch subscripts gain the block and lane, temporaries become one
     local per lane (``acc`` -> ``acc_0``...). A statement that stores to memory
@@ -449,7 +438,7 @@ def lane_body(body: str, skip_stopped: bool = False, lanes: int = LANES) -> str:
     if body.strip() == "pass":
         return "pass"
     temporaries = re.compile(r"\b(" + "|".join(_TEMPORARIES) + r")\b")
-    lines = ["for blk in range(blk_lo, blk_hi):"]
+    lines = ["for blk in range(nb):"]
     for line in body.splitlines():
         stripped = line.lstrip()
         indent = "    " + line[: len(line) - len(stripped)]
@@ -493,8 +482,7 @@ def _dispatch_source(indent: int) -> str:
 def generate_kernel_source() -> str:
     """The source text of ``_kernel.py`` for the current op table."""
     return _TEMPLATE.format(table_hash=table_hash(), lanes=LANES,
-                            block_major=BLOCK_MAJOR_FEATURES,
-                            dispatch=_dispatch_source(20))
+                            dispatch=_dispatch_source(16))
 
 
 def write_kernel(path: Path = KERNEL_PATH) -> bool:
