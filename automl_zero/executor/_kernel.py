@@ -18,7 +18,7 @@ running lanes are computed, so stopped tasks cost (almost) nothing.
 import numba as nb
 import numpy as np
 
-OPS_TABLE_HASH = "ac414d364c2469c9"
+OPS_TABLE_HASH = "f04ba1e7b5dbbe19"
 W = 2  # lanes to a block (one SIMD register of float64)
 
 # Phases of the state machine.
@@ -191,7 +191,7 @@ def execute_group(code, data, starts, seeds,
     m_save = np.zeros_like(m)
     tv = np.zeros((F, W))
     tm = np.zeros((F, F, W))
-    tr = np.zeros(((F * F + 3) // 4 * 4, W))
+    tr = np.zeros((max(F * F, 4), W))
     rng = (np.zeros(4, dtype=np.uint64), np.zeros(2))  # the random ops' state
     lane_task = np.zeros(NB * W, dtype=np.int64)  # the task each lane runs
     valid_ok = np.zeros(NB * W, dtype=np.bool_)
@@ -374,34 +374,44 @@ def execute_group(code, data, starts, seeds,
                             v[blk, o, i, 1] = _r1
                 elif c == 21:  # VECTOR_NORM_OP: s{o} = norm(v{a})
                     for blk in range(nb):
-                        p0_0 = -0.0
-                        p0_1 = -0.0
-                        p1_0 = -0.0
-                        p1_1 = -0.0
-                        p2_0 = -0.0
-                        p2_1 = -0.0
-                        p3_0 = -0.0
-                        p3_1 = -0.0
-                        for j4 in range(0, F - 3, 4):
-                            p0_0 += v[blk, a, j4, 0] * v[blk, a, j4, 0]
-                            p0_1 += v[blk, a, j4, 1] * v[blk, a, j4, 1]
-                            p1_0 += v[blk, a, j4 + 1, 0] * v[blk, a, j4 + 1, 0]
-                            p1_1 += v[blk, a, j4 + 1, 1] * v[blk, a, j4 + 1, 1]
-                            p2_0 += v[blk, a, j4 + 2, 0] * v[blk, a, j4 + 2, 0]
-                            p2_1 += v[blk, a, j4 + 2, 1] * v[blk, a, j4 + 2, 1]
-                            p3_0 += v[blk, a, j4 + 3, 0] * v[blk, a, j4 + 3, 0]
-                            p3_1 += v[blk, a, j4 + 3, 1] * v[blk, a, j4 + 3, 1]
-                        if F % 4 > 0:
-                            p0_0 += v[blk, a, F - F % 4, 0] * v[blk, a, F - F % 4, 0]
-                            p0_1 += v[blk, a, F - F % 4, 1] * v[blk, a, F - F % 4, 1]
-                        if F % 4 > 1:
-                            p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, a, F - F % 4 + 1, 0]
-                            p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, a, F - F % 4 + 1, 1]
-                        if F % 4 > 2:
-                            p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, a, F - F % 4 + 2, 0]
-                            p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, a, F - F % 4 + 2, 1]
-                        acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                        acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
+                            p0_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
+                            p1_0 = v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            p1_1 = v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                            p2_0 = v[blk, a, 2, 0] * v[blk, a, 2, 0]
+                            p2_1 = v[blk, a, 2, 1] * v[blk, a, 2, 1]
+                            p3_0 = v[blk, a, 3, 0] * v[blk, a, 3, 0]
+                            p3_1 = v[blk, a, 3, 1] * v[blk, a, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0] * v[blk, a, j4, 0]
+                                p0_1 += v[blk, a, j4, 1] * v[blk, a, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0] * v[blk, a, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1] * v[blk, a, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0] * v[blk, a, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1] * v[blk, a, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0] * v[blk, a, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1] * v[blk, a, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0] * v[blk, a, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1] * v[blk, a, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, a, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, a, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, a, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, a, F - F % 4 + 2, 1]
+                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc_0 = (v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 2, 0] * v[blk, a, 2, 0]) + v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            acc_1 = (v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 2, 1] * v[blk, a, 2, 1]) + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                        elif F == 2:
+                            acc_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            acc_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                        else:
+                            acc_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
+                            acc_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
                         _r0 = np.sqrt(acc_0)
                         _r1 = np.sqrt(acc_1)
                         s[blk, o, 0] = _r0
@@ -443,34 +453,44 @@ def execute_group(code, data, starts, seeds,
                             v[blk, o, i, 1] = _r1
                 elif c == 27:  # VECTOR_INNER_PRODUCT_OP: s{o} = dot(v{a}, v{b})
                     for blk in range(nb):
-                        p0_0 = -0.0
-                        p0_1 = -0.0
-                        p1_0 = -0.0
-                        p1_1 = -0.0
-                        p2_0 = -0.0
-                        p2_1 = -0.0
-                        p3_0 = -0.0
-                        p3_1 = -0.0
-                        for j4 in range(0, F - 3, 4):
-                            p0_0 += v[blk, a, j4, 0] * v[blk, b, j4, 0]
-                            p0_1 += v[blk, a, j4, 1] * v[blk, b, j4, 1]
-                            p1_0 += v[blk, a, j4 + 1, 0] * v[blk, b, j4 + 1, 0]
-                            p1_1 += v[blk, a, j4 + 1, 1] * v[blk, b, j4 + 1, 1]
-                            p2_0 += v[blk, a, j4 + 2, 0] * v[blk, b, j4 + 2, 0]
-                            p2_1 += v[blk, a, j4 + 2, 1] * v[blk, b, j4 + 2, 1]
-                            p3_0 += v[blk, a, j4 + 3, 0] * v[blk, b, j4 + 3, 0]
-                            p3_1 += v[blk, a, j4 + 3, 1] * v[blk, b, j4 + 3, 1]
-                        if F % 4 > 0:
-                            p0_0 += v[blk, a, F - F % 4, 0] * v[blk, b, F - F % 4, 0]
-                            p0_1 += v[blk, a, F - F % 4, 1] * v[blk, b, F - F % 4, 1]
-                        if F % 4 > 1:
-                            p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, b, F - F % 4 + 1, 0]
-                            p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, b, F - F % 4 + 1, 1]
-                        if F % 4 > 2:
-                            p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, b, F - F % 4 + 2, 0]
-                            p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, b, F - F % 4 + 2, 1]
-                        acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                        acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0] * v[blk, b, 0, 0]
+                            p0_1 = v[blk, a, 0, 1] * v[blk, b, 0, 1]
+                            p1_0 = v[blk, a, 1, 0] * v[blk, b, 1, 0]
+                            p1_1 = v[blk, a, 1, 1] * v[blk, b, 1, 1]
+                            p2_0 = v[blk, a, 2, 0] * v[blk, b, 2, 0]
+                            p2_1 = v[blk, a, 2, 1] * v[blk, b, 2, 1]
+                            p3_0 = v[blk, a, 3, 0] * v[blk, b, 3, 0]
+                            p3_1 = v[blk, a, 3, 1] * v[blk, b, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0] * v[blk, b, j4, 0]
+                                p0_1 += v[blk, a, j4, 1] * v[blk, b, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0] * v[blk, b, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1] * v[blk, b, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0] * v[blk, b, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1] * v[blk, b, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0] * v[blk, b, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1] * v[blk, b, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0] * v[blk, b, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1] * v[blk, b, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, b, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, b, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, b, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, b, F - F % 4 + 2, 1]
+                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc_0 = (v[blk, a, 0, 0] * v[blk, b, 0, 0] + v[blk, a, 2, 0] * v[blk, b, 2, 0]) + v[blk, a, 1, 0] * v[blk, b, 1, 0]
+                            acc_1 = (v[blk, a, 0, 1] * v[blk, b, 0, 1] + v[blk, a, 2, 1] * v[blk, b, 2, 1]) + v[blk, a, 1, 1] * v[blk, b, 1, 1]
+                        elif F == 2:
+                            acc_0 = v[blk, a, 0, 0] * v[blk, b, 0, 0] + v[blk, a, 1, 0] * v[blk, b, 1, 0]
+                            acc_1 = v[blk, a, 0, 1] * v[blk, b, 0, 1] + v[blk, a, 1, 1] * v[blk, b, 1, 1]
+                        else:
+                            acc_0 = v[blk, a, 0, 0] * v[blk, b, 0, 0]
+                            acc_1 = v[blk, a, 0, 1] * v[blk, b, 0, 1]
                         _r0 = acc_0
                         _r1 = acc_1
                         s[blk, o, 0] = _r0
@@ -504,34 +524,44 @@ def execute_group(code, data, starts, seeds,
                 elif c == 31:  # MATRIX_VECTOR_PRODUCT_OP: v{o} = dot(m{a}, v{b})
                     for blk in range(nb):
                         for i in range(F):
-                            p0_0 = -0.0
-                            p0_1 = -0.0
-                            p1_0 = -0.0
-                            p1_1 = -0.0
-                            p2_0 = -0.0
-                            p2_1 = -0.0
-                            p3_0 = -0.0
-                            p3_1 = -0.0
-                            for j4 in range(0, F - 3, 4):
-                                p0_0 += m[blk, a, i, j4, 0] * v[blk, b, j4, 0]
-                                p0_1 += m[blk, a, i, j4, 1] * v[blk, b, j4, 1]
-                                p1_0 += m[blk, a, i, j4 + 1, 0] * v[blk, b, j4 + 1, 0]
-                                p1_1 += m[blk, a, i, j4 + 1, 1] * v[blk, b, j4 + 1, 1]
-                                p2_0 += m[blk, a, i, j4 + 2, 0] * v[blk, b, j4 + 2, 0]
-                                p2_1 += m[blk, a, i, j4 + 2, 1] * v[blk, b, j4 + 2, 1]
-                                p3_0 += m[blk, a, i, j4 + 3, 0] * v[blk, b, j4 + 3, 0]
-                                p3_1 += m[blk, a, i, j4 + 3, 1] * v[blk, b, j4 + 3, 1]
-                            if F % 4 > 0:
-                                p0_0 += m[blk, a, i, F - F % 4, 0] * v[blk, b, F - F % 4, 0]
-                                p0_1 += m[blk, a, i, F - F % 4, 1] * v[blk, b, F - F % 4, 1]
-                            if F % 4 > 1:
-                                p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * v[blk, b, F - F % 4 + 1, 0]
-                                p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * v[blk, b, F - F % 4 + 1, 1]
-                            if F % 4 > 2:
-                                p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * v[blk, b, F - F % 4 + 2, 0]
-                                p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * v[blk, b, F - F % 4 + 2, 1]
-                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            if F >= 4:
+                                p0_0 = m[blk, a, i, 0, 0] * v[blk, b, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1] * v[blk, b, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0] * v[blk, b, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1] * v[blk, b, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0] * v[blk, b, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1] * v[blk, b, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0] * v[blk, b, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1] * v[blk, b, 3, 1]
+                                for j4 in range(4, F - 3, 4):
+                                    p0_0 += m[blk, a, i, j4, 0] * v[blk, b, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1] * v[blk, b, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0] * v[blk, b, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1] * v[blk, b, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0] * v[blk, b, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1] * v[blk, b, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0] * v[blk, b, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1] * v[blk, b, j4 + 3, 1]
+                                if F % 4 > 0:
+                                    p0_0 += m[blk, a, i, F - F % 4, 0] * v[blk, b, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1] * v[blk, b, F - F % 4, 1]
+                                if F % 4 > 1:
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * v[blk, b, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * v[blk, b, F - F % 4 + 1, 1]
+                                if F % 4 > 2:
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * v[blk, b, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * v[blk, b, F - F % 4 + 2, 1]
+                                acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                                acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            elif F == 3:
+                                acc_0 = (m[blk, a, i, 0, 0] * v[blk, b, 0, 0] + m[blk, a, i, 2, 0] * v[blk, b, 2, 0]) + m[blk, a, i, 1, 0] * v[blk, b, 1, 0]
+                                acc_1 = (m[blk, a, i, 0, 1] * v[blk, b, 0, 1] + m[blk, a, i, 2, 1] * v[blk, b, 2, 1]) + m[blk, a, i, 1, 1] * v[blk, b, 1, 1]
+                            elif F == 2:
+                                acc_0 = m[blk, a, i, 0, 0] * v[blk, b, 0, 0] + m[blk, a, i, 1, 0] * v[blk, b, 1, 0]
+                                acc_1 = m[blk, a, i, 0, 1] * v[blk, b, 0, 1] + m[blk, a, i, 1, 1] * v[blk, b, 1, 1]
+                            else:
+                                acc_0 = m[blk, a, i, 0, 0] * v[blk, b, 0, 0]
+                                acc_1 = m[blk, a, i, 0, 1] * v[blk, b, 0, 1]
                             if F >= 8:
                                 acc_0 = 0.0 + acc_0
                                 acc_1 = 0.0 + acc_1
@@ -570,33 +600,27 @@ def execute_group(code, data, starts, seeds,
                                 _r1 = m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
                                 tr[i * F + j, 0] = _r0
                                 tr[i * F + j, 1] = _r1
-                        for k in range(F * F, (F * F + 3) // 4 * 4):
-                            _r0 = -0.0
-                            _r1 = -0.0
-                            tr[k, 0] = _r0
-                            tr[k, 1] = _r1
                         width = 4
                         while width < F * F:
                             for k in range(0, F * F - width, 2 * width):
-                                _r0 = tr[k, 0] + tr[k + width, 0]
-                                _r1 = tr[k, 1] + tr[k + width, 1]
-                                tr[k, 0] = _r0
-                                tr[k, 1] = _r1
-                                _r0 = tr[k + 1, 0] + tr[k + width + 1, 0]
-                                _r1 = tr[k + 1, 1] + tr[k + width + 1, 1]
-                                tr[k + 1, 0] = _r0
-                                tr[k + 1, 1] = _r1
-                                _r0 = tr[k + 2, 0] + tr[k + width + 2, 0]
-                                _r1 = tr[k + 2, 1] + tr[k + width + 2, 1]
-                                tr[k + 2, 0] = _r0
-                                tr[k + 2, 1] = _r1
-                                _r0 = tr[k + 3, 0] + tr[k + width + 3, 0]
-                                _r1 = tr[k + 3, 1] + tr[k + width + 3, 1]
-                                tr[k + 3, 0] = _r0
-                                tr[k + 3, 1] = _r1
+                                for l in range(min(4, F * F - k - width)):
+                                    _r0 = tr[k + l, 0] + tr[k + width + l, 0]
+                                    _r1 = tr[k + l, 1] + tr[k + width + l, 1]
+                                    tr[k + l, 0] = _r0
+                                    tr[k + l, 1] = _r1
                             width = width * 2
-                        acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
-                        acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        if F * F >= 4:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        elif F * F == 3:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
+                        elif F * F == 2:
+                            acc_0 = tr[0, 0] + tr[1, 0]
+                            acc_1 = tr[0, 1] + tr[1, 1]
+                        else:
+                            acc_0 = tr[0, 0]
+                            acc_1 = tr[0, 1]
                         _r0 = np.sqrt(acc_0)
                         _r1 = np.sqrt(acc_1)
                         s[blk, o, 0] = _r0
@@ -629,34 +653,44 @@ def execute_group(code, data, starts, seeds,
                 elif c == 36:  # MATRIX_ROW_NORM_OP: v{o} = norm(m{a}, axis=1)
                     for blk in range(nb):
                         for i in range(F):
-                            p0_0 = -0.0
-                            p0_1 = -0.0
-                            p1_0 = -0.0
-                            p1_1 = -0.0
-                            p2_0 = -0.0
-                            p2_1 = -0.0
-                            p3_0 = -0.0
-                            p3_1 = -0.0
-                            for j4 in range(0, F - 3, 4):
-                                p0_0 += m[blk, a, i, j4, 0] * m[blk, a, i, j4, 0]
-                                p0_1 += m[blk, a, i, j4, 1] * m[blk, a, i, j4, 1]
-                                p1_0 += m[blk, a, i, j4 + 1, 0] * m[blk, a, i, j4 + 1, 0]
-                                p1_1 += m[blk, a, i, j4 + 1, 1] * m[blk, a, i, j4 + 1, 1]
-                                p2_0 += m[blk, a, i, j4 + 2, 0] * m[blk, a, i, j4 + 2, 0]
-                                p2_1 += m[blk, a, i, j4 + 2, 1] * m[blk, a, i, j4 + 2, 1]
-                                p3_0 += m[blk, a, i, j4 + 3, 0] * m[blk, a, i, j4 + 3, 0]
-                                p3_1 += m[blk, a, i, j4 + 3, 1] * m[blk, a, i, j4 + 3, 1]
-                            if F % 4 > 0:
-                                p0_0 += m[blk, a, i, F - F % 4, 0] * m[blk, a, i, F - F % 4, 0]
-                                p0_1 += m[blk, a, i, F - F % 4, 1] * m[blk, a, i, F - F % 4, 1]
-                            if F % 4 > 1:
-                                p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * m[blk, a, i, F - F % 4 + 1, 0]
-                                p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * m[blk, a, i, F - F % 4 + 1, 1]
-                            if F % 4 > 2:
-                                p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * m[blk, a, i, F - F % 4 + 2, 0]
-                                p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * m[blk, a, i, F - F % 4 + 2, 1]
-                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            if F >= 4:
+                                p0_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0] * m[blk, a, i, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1] * m[blk, a, i, 3, 1]
+                                for j4 in range(4, F - 3, 4):
+                                    p0_0 += m[blk, a, i, j4, 0] * m[blk, a, i, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1] * m[blk, a, i, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0] * m[blk, a, i, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1] * m[blk, a, i, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0] * m[blk, a, i, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1] * m[blk, a, i, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0] * m[blk, a, i, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1] * m[blk, a, i, j4 + 3, 1]
+                                if F % 4 > 0:
+                                    p0_0 += m[blk, a, i, F - F % 4, 0] * m[blk, a, i, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1] * m[blk, a, i, F - F % 4, 1]
+                                if F % 4 > 1:
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * m[blk, a, i, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * m[blk, a, i, F - F % 4 + 1, 1]
+                                if F % 4 > 2:
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * m[blk, a, i, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * m[blk, a, i, F - F % 4 + 2, 1]
+                                acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                                acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            elif F == 3:
+                                acc_0 = (m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                acc_1 = (m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
+                            elif F == 2:
+                                acc_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                acc_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
+                            else:
+                                acc_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
+                                acc_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
                             _r0 = np.sqrt(acc_0)
                             _r1 = np.sqrt(acc_1)
                             tv[i, 0] = _r0
@@ -815,34 +849,44 @@ def execute_group(code, data, starts, seeds,
                                 m[blk, o, i, j, 1] = _r1
                 elif c == 50:  # VECTOR_MEAN_OP: s{o} = mean(v{a})
                     for blk in range(nb):
-                        p0_0 = -0.0
-                        p0_1 = -0.0
-                        p1_0 = -0.0
-                        p1_1 = -0.0
-                        p2_0 = -0.0
-                        p2_1 = -0.0
-                        p3_0 = -0.0
-                        p3_1 = -0.0
-                        for j4 in range(0, F - 3, 4):
-                            p0_0 += v[blk, a, j4, 0]
-                            p0_1 += v[blk, a, j4, 1]
-                            p1_0 += v[blk, a, j4 + 1, 0]
-                            p1_1 += v[blk, a, j4 + 1, 1]
-                            p2_0 += v[blk, a, j4 + 2, 0]
-                            p2_1 += v[blk, a, j4 + 2, 1]
-                            p3_0 += v[blk, a, j4 + 3, 0]
-                            p3_1 += v[blk, a, j4 + 3, 1]
-                        if F % 4 > 0:
-                            p0_0 += v[blk, a, F - F % 4, 0]
-                            p0_1 += v[blk, a, F - F % 4, 1]
-                        if F % 4 > 1:
-                            p1_0 += v[blk, a, F - F % 4 + 1, 0]
-                            p1_1 += v[blk, a, F - F % 4 + 1, 1]
-                        if F % 4 > 2:
-                            p2_0 += v[blk, a, F - F % 4 + 2, 0]
-                            p2_1 += v[blk, a, F - F % 4 + 2, 1]
-                        acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                        acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0]
+                            p0_1 = v[blk, a, 0, 1]
+                            p1_0 = v[blk, a, 1, 0]
+                            p1_1 = v[blk, a, 1, 1]
+                            p2_0 = v[blk, a, 2, 0]
+                            p2_1 = v[blk, a, 2, 1]
+                            p3_0 = v[blk, a, 3, 0]
+                            p3_1 = v[blk, a, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0]
+                                p0_1 += v[blk, a, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1]
+                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc_0 = (v[blk, a, 0, 0] + v[blk, a, 2, 0]) + v[blk, a, 1, 0]
+                            acc_1 = (v[blk, a, 0, 1] + v[blk, a, 2, 1]) + v[blk, a, 1, 1]
+                        elif F == 2:
+                            acc_0 = v[blk, a, 0, 0] + v[blk, a, 1, 0]
+                            acc_1 = v[blk, a, 0, 1] + v[blk, a, 1, 1]
+                        else:
+                            acc_0 = v[blk, a, 0, 0]
+                            acc_1 = v[blk, a, 0, 1]
                         _r0 = acc_0 / F
                         _r1 = acc_1 / F
                         s[blk, o, 0] = _r0
@@ -855,33 +899,27 @@ def execute_group(code, data, starts, seeds,
                                 _r1 = m[blk, a, i, j, 1]
                                 tr[i * F + j, 0] = _r0
                                 tr[i * F + j, 1] = _r1
-                        for k in range(F * F, (F * F + 3) // 4 * 4):
-                            _r0 = -0.0
-                            _r1 = -0.0
-                            tr[k, 0] = _r0
-                            tr[k, 1] = _r1
                         width = 4
                         while width < F * F:
                             for k in range(0, F * F - width, 2 * width):
-                                _r0 = tr[k, 0] + tr[k + width, 0]
-                                _r1 = tr[k, 1] + tr[k + width, 1]
-                                tr[k, 0] = _r0
-                                tr[k, 1] = _r1
-                                _r0 = tr[k + 1, 0] + tr[k + width + 1, 0]
-                                _r1 = tr[k + 1, 1] + tr[k + width + 1, 1]
-                                tr[k + 1, 0] = _r0
-                                tr[k + 1, 1] = _r1
-                                _r0 = tr[k + 2, 0] + tr[k + width + 2, 0]
-                                _r1 = tr[k + 2, 1] + tr[k + width + 2, 1]
-                                tr[k + 2, 0] = _r0
-                                tr[k + 2, 1] = _r1
-                                _r0 = tr[k + 3, 0] + tr[k + width + 3, 0]
-                                _r1 = tr[k + 3, 1] + tr[k + width + 3, 1]
-                                tr[k + 3, 0] = _r0
-                                tr[k + 3, 1] = _r1
+                                for l in range(min(4, F * F - k - width)):
+                                    _r0 = tr[k + l, 0] + tr[k + width + l, 0]
+                                    _r1 = tr[k + l, 1] + tr[k + width + l, 1]
+                                    tr[k + l, 0] = _r0
+                                    tr[k + l, 1] = _r1
                             width = width * 2
-                        acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
-                        acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        if F * F >= 4:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        elif F * F == 3:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
+                        elif F * F == 2:
+                            acc_0 = tr[0, 0] + tr[1, 0]
+                            acc_1 = tr[0, 1] + tr[1, 1]
+                        else:
+                            acc_0 = tr[0, 0]
+                            acc_1 = tr[0, 1]
                         _r0 = acc_0 / (F * F)
                         _r1 = acc_1 / (F * F)
                         s[blk, o, 0] = _r0
@@ -889,34 +927,44 @@ def execute_group(code, data, starts, seeds,
                 elif c == 52:  # MATRIX_ROW_MEAN_OP: v{o} = mean(m{a}, axis=1)
                     for blk in range(nb):
                         for i in range(F):
-                            p0_0 = -0.0
-                            p0_1 = -0.0
-                            p1_0 = -0.0
-                            p1_1 = -0.0
-                            p2_0 = -0.0
-                            p2_1 = -0.0
-                            p3_0 = -0.0
-                            p3_1 = -0.0
-                            for j4 in range(0, F - 3, 4):
-                                p0_0 += m[blk, a, i, j4, 0]
-                                p0_1 += m[blk, a, i, j4, 1]
-                                p1_0 += m[blk, a, i, j4 + 1, 0]
-                                p1_1 += m[blk, a, i, j4 + 1, 1]
-                                p2_0 += m[blk, a, i, j4 + 2, 0]
-                                p2_1 += m[blk, a, i, j4 + 2, 1]
-                                p3_0 += m[blk, a, i, j4 + 3, 0]
-                                p3_1 += m[blk, a, i, j4 + 3, 1]
-                            if F % 4 > 0:
-                                p0_0 += m[blk, a, i, F - F % 4, 0]
-                                p0_1 += m[blk, a, i, F - F % 4, 1]
-                            if F % 4 > 1:
-                                p1_0 += m[blk, a, i, F - F % 4 + 1, 0]
-                                p1_1 += m[blk, a, i, F - F % 4 + 1, 1]
-                            if F % 4 > 2:
-                                p2_0 += m[blk, a, i, F - F % 4 + 2, 0]
-                                p2_1 += m[blk, a, i, F - F % 4 + 2, 1]
-                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            if F >= 4:
+                                p0_0 = m[blk, a, i, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1]
+                                for j4 in range(4, F - 3, 4):
+                                    p0_0 += m[blk, a, i, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1]
+                                if F % 4 > 0:
+                                    p0_0 += m[blk, a, i, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1]
+                                if F % 4 > 1:
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1]
+                                if F % 4 > 2:
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1]
+                                acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                                acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            elif F == 3:
+                                acc_0 = (m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0]
+                                acc_1 = (m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1]
+                            elif F == 2:
+                                acc_0 = m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0]
+                                acc_1 = m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1]
+                            else:
+                                acc_0 = m[blk, a, i, 0, 0]
+                                acc_1 = m[blk, a, i, 0, 1]
                             _r0 = acc_0 / F
                             _r1 = acc_1 / F
                             tv[i, 0] = _r0
@@ -929,62 +977,82 @@ def execute_group(code, data, starts, seeds,
                 elif c == 53:  # MATRIX_ROW_ST_DEV_OP: v{o} = std(m{a}, axis=1)
                     for blk in range(nb):
                         for i in range(F):
-                            p0_0 = -0.0
-                            p0_1 = -0.0
-                            p1_0 = -0.0
-                            p1_1 = -0.0
-                            p2_0 = -0.0
-                            p2_1 = -0.0
-                            p3_0 = -0.0
-                            p3_1 = -0.0
-                            for j4 in range(0, F - 3, 4):
-                                p0_0 += m[blk, a, i, j4, 0]
-                                p0_1 += m[blk, a, i, j4, 1]
-                                p1_0 += m[blk, a, i, j4 + 1, 0]
-                                p1_1 += m[blk, a, i, j4 + 1, 1]
-                                p2_0 += m[blk, a, i, j4 + 2, 0]
-                                p2_1 += m[blk, a, i, j4 + 2, 1]
-                                p3_0 += m[blk, a, i, j4 + 3, 0]
-                                p3_1 += m[blk, a, i, j4 + 3, 1]
-                            if F % 4 > 0:
-                                p0_0 += m[blk, a, i, F - F % 4, 0]
-                                p0_1 += m[blk, a, i, F - F % 4, 1]
-                            if F % 4 > 1:
-                                p1_0 += m[blk, a, i, F - F % 4 + 1, 0]
-                                p1_1 += m[blk, a, i, F - F % 4 + 1, 1]
-                            if F % 4 > 2:
-                                p2_0 += m[blk, a, i, F - F % 4 + 2, 0]
-                                p2_1 += m[blk, a, i, F - F % 4 + 2, 1]
-                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
-                            p0_0 = -0.0
-                            p0_1 = -0.0
-                            p1_0 = -0.0
-                            p1_1 = -0.0
-                            p2_0 = -0.0
-                            p2_1 = -0.0
-                            p3_0 = -0.0
-                            p3_1 = -0.0
-                            for j4 in range(0, F - 3, 4):
-                                p0_0 += m[blk, a, i, j4, 0] * m[blk, a, i, j4, 0]
-                                p0_1 += m[blk, a, i, j4, 1] * m[blk, a, i, j4, 1]
-                                p1_0 += m[blk, a, i, j4 + 1, 0] * m[blk, a, i, j4 + 1, 0]
-                                p1_1 += m[blk, a, i, j4 + 1, 1] * m[blk, a, i, j4 + 1, 1]
-                                p2_0 += m[blk, a, i, j4 + 2, 0] * m[blk, a, i, j4 + 2, 0]
-                                p2_1 += m[blk, a, i, j4 + 2, 1] * m[blk, a, i, j4 + 2, 1]
-                                p3_0 += m[blk, a, i, j4 + 3, 0] * m[blk, a, i, j4 + 3, 0]
-                                p3_1 += m[blk, a, i, j4 + 3, 1] * m[blk, a, i, j4 + 3, 1]
-                            if F % 4 > 0:
-                                p0_0 += m[blk, a, i, F - F % 4, 0] * m[blk, a, i, F - F % 4, 0]
-                                p0_1 += m[blk, a, i, F - F % 4, 1] * m[blk, a, i, F - F % 4, 1]
-                            if F % 4 > 1:
-                                p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * m[blk, a, i, F - F % 4 + 1, 0]
-                                p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * m[blk, a, i, F - F % 4 + 1, 1]
-                            if F % 4 > 2:
-                                p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * m[blk, a, i, F - F % 4 + 2, 0]
-                                p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * m[blk, a, i, F - F % 4 + 2, 1]
-                            acc2_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                            acc2_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            if F >= 4:
+                                p0_0 = m[blk, a, i, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1]
+                                for j4 in range(4, F - 3, 4):
+                                    p0_0 += m[blk, a, i, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1]
+                                if F % 4 > 0:
+                                    p0_0 += m[blk, a, i, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1]
+                                if F % 4 > 1:
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1]
+                                if F % 4 > 2:
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1]
+                                acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                                acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            elif F == 3:
+                                acc_0 = (m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0]
+                                acc_1 = (m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1]
+                            elif F == 2:
+                                acc_0 = m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0]
+                                acc_1 = m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1]
+                            else:
+                                acc_0 = m[blk, a, i, 0, 0]
+                                acc_1 = m[blk, a, i, 0, 1]
+                            if F >= 4:
+                                p0_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
+                                p0_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
+                                p1_0 = m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                p1_1 = m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
+                                p2_0 = m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]
+                                p2_1 = m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]
+                                p3_0 = m[blk, a, i, 3, 0] * m[blk, a, i, 3, 0]
+                                p3_1 = m[blk, a, i, 3, 1] * m[blk, a, i, 3, 1]
+                                for j4 in range(4, F - 3, 4):
+                                    p0_0 += m[blk, a, i, j4, 0] * m[blk, a, i, j4, 0]
+                                    p0_1 += m[blk, a, i, j4, 1] * m[blk, a, i, j4, 1]
+                                    p1_0 += m[blk, a, i, j4 + 1, 0] * m[blk, a, i, j4 + 1, 0]
+                                    p1_1 += m[blk, a, i, j4 + 1, 1] * m[blk, a, i, j4 + 1, 1]
+                                    p2_0 += m[blk, a, i, j4 + 2, 0] * m[blk, a, i, j4 + 2, 0]
+                                    p2_1 += m[blk, a, i, j4 + 2, 1] * m[blk, a, i, j4 + 2, 1]
+                                    p3_0 += m[blk, a, i, j4 + 3, 0] * m[blk, a, i, j4 + 3, 0]
+                                    p3_1 += m[blk, a, i, j4 + 3, 1] * m[blk, a, i, j4 + 3, 1]
+                                if F % 4 > 0:
+                                    p0_0 += m[blk, a, i, F - F % 4, 0] * m[blk, a, i, F - F % 4, 0]
+                                    p0_1 += m[blk, a, i, F - F % 4, 1] * m[blk, a, i, F - F % 4, 1]
+                                if F % 4 > 1:
+                                    p1_0 += m[blk, a, i, F - F % 4 + 1, 0] * m[blk, a, i, F - F % 4 + 1, 0]
+                                    p1_1 += m[blk, a, i, F - F % 4 + 1, 1] * m[blk, a, i, F - F % 4 + 1, 1]
+                                if F % 4 > 2:
+                                    p2_0 += m[blk, a, i, F - F % 4 + 2, 0] * m[blk, a, i, F - F % 4 + 2, 0]
+                                    p2_1 += m[blk, a, i, F - F % 4 + 2, 1] * m[blk, a, i, F - F % 4 + 2, 1]
+                                acc2_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                                acc2_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                            elif F == 3:
+                                acc2_0 = (m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 2, 0] * m[blk, a, i, 2, 0]) + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                acc2_1 = (m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 2, 1] * m[blk, a, i, 2, 1]) + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
+                            elif F == 2:
+                                acc2_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0] + m[blk, a, i, 1, 0] * m[blk, a, i, 1, 0]
+                                acc2_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1] + m[blk, a, i, 1, 1] * m[blk, a, i, 1, 1]
+                            else:
+                                acc2_0 = m[blk, a, i, 0, 0] * m[blk, a, i, 0, 0]
+                                acc2_1 = m[blk, a, i, 0, 1] * m[blk, a, i, 0, 1]
                             mu_0 = acc_0 / F
                             mu_1 = acc_1 / F
                             _r0 = np.sqrt(acc2_0 / F - mu_0 * mu_0)
@@ -998,62 +1066,82 @@ def execute_group(code, data, starts, seeds,
                             v[blk, o, i, 1] = _r1
                 elif c == 54:  # VECTOR_ST_DEV_OP: s{o} = std(v{a})
                     for blk in range(nb):
-                        p0_0 = -0.0
-                        p0_1 = -0.0
-                        p1_0 = -0.0
-                        p1_1 = -0.0
-                        p2_0 = -0.0
-                        p2_1 = -0.0
-                        p3_0 = -0.0
-                        p3_1 = -0.0
-                        for j4 in range(0, F - 3, 4):
-                            p0_0 += v[blk, a, j4, 0]
-                            p0_1 += v[blk, a, j4, 1]
-                            p1_0 += v[blk, a, j4 + 1, 0]
-                            p1_1 += v[blk, a, j4 + 1, 1]
-                            p2_0 += v[blk, a, j4 + 2, 0]
-                            p2_1 += v[blk, a, j4 + 2, 1]
-                            p3_0 += v[blk, a, j4 + 3, 0]
-                            p3_1 += v[blk, a, j4 + 3, 1]
-                        if F % 4 > 0:
-                            p0_0 += v[blk, a, F - F % 4, 0]
-                            p0_1 += v[blk, a, F - F % 4, 1]
-                        if F % 4 > 1:
-                            p1_0 += v[blk, a, F - F % 4 + 1, 0]
-                            p1_1 += v[blk, a, F - F % 4 + 1, 1]
-                        if F % 4 > 2:
-                            p2_0 += v[blk, a, F - F % 4 + 2, 0]
-                            p2_1 += v[blk, a, F - F % 4 + 2, 1]
-                        acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                        acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
-                        p0_0 = -0.0
-                        p0_1 = -0.0
-                        p1_0 = -0.0
-                        p1_1 = -0.0
-                        p2_0 = -0.0
-                        p2_1 = -0.0
-                        p3_0 = -0.0
-                        p3_1 = -0.0
-                        for j4 in range(0, F - 3, 4):
-                            p0_0 += v[blk, a, j4, 0] * v[blk, a, j4, 0]
-                            p0_1 += v[blk, a, j4, 1] * v[blk, a, j4, 1]
-                            p1_0 += v[blk, a, j4 + 1, 0] * v[blk, a, j4 + 1, 0]
-                            p1_1 += v[blk, a, j4 + 1, 1] * v[blk, a, j4 + 1, 1]
-                            p2_0 += v[blk, a, j4 + 2, 0] * v[blk, a, j4 + 2, 0]
-                            p2_1 += v[blk, a, j4 + 2, 1] * v[blk, a, j4 + 2, 1]
-                            p3_0 += v[blk, a, j4 + 3, 0] * v[blk, a, j4 + 3, 0]
-                            p3_1 += v[blk, a, j4 + 3, 1] * v[blk, a, j4 + 3, 1]
-                        if F % 4 > 0:
-                            p0_0 += v[blk, a, F - F % 4, 0] * v[blk, a, F - F % 4, 0]
-                            p0_1 += v[blk, a, F - F % 4, 1] * v[blk, a, F - F % 4, 1]
-                        if F % 4 > 1:
-                            p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, a, F - F % 4 + 1, 0]
-                            p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, a, F - F % 4 + 1, 1]
-                        if F % 4 > 2:
-                            p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, a, F - F % 4 + 2, 0]
-                            p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, a, F - F % 4 + 2, 1]
-                        acc2_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
-                        acc2_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0]
+                            p0_1 = v[blk, a, 0, 1]
+                            p1_0 = v[blk, a, 1, 0]
+                            p1_1 = v[blk, a, 1, 1]
+                            p2_0 = v[blk, a, 2, 0]
+                            p2_1 = v[blk, a, 2, 1]
+                            p3_0 = v[blk, a, 3, 0]
+                            p3_1 = v[blk, a, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0]
+                                p0_1 += v[blk, a, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1]
+                            acc_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc_0 = (v[blk, a, 0, 0] + v[blk, a, 2, 0]) + v[blk, a, 1, 0]
+                            acc_1 = (v[blk, a, 0, 1] + v[blk, a, 2, 1]) + v[blk, a, 1, 1]
+                        elif F == 2:
+                            acc_0 = v[blk, a, 0, 0] + v[blk, a, 1, 0]
+                            acc_1 = v[blk, a, 0, 1] + v[blk, a, 1, 1]
+                        else:
+                            acc_0 = v[blk, a, 0, 0]
+                            acc_1 = v[blk, a, 0, 1]
+                        if F >= 4:
+                            p0_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
+                            p0_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
+                            p1_0 = v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            p1_1 = v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                            p2_0 = v[blk, a, 2, 0] * v[blk, a, 2, 0]
+                            p2_1 = v[blk, a, 2, 1] * v[blk, a, 2, 1]
+                            p3_0 = v[blk, a, 3, 0] * v[blk, a, 3, 0]
+                            p3_1 = v[blk, a, 3, 1] * v[blk, a, 3, 1]
+                            for j4 in range(4, F - 3, 4):
+                                p0_0 += v[blk, a, j4, 0] * v[blk, a, j4, 0]
+                                p0_1 += v[blk, a, j4, 1] * v[blk, a, j4, 1]
+                                p1_0 += v[blk, a, j4 + 1, 0] * v[blk, a, j4 + 1, 0]
+                                p1_1 += v[blk, a, j4 + 1, 1] * v[blk, a, j4 + 1, 1]
+                                p2_0 += v[blk, a, j4 + 2, 0] * v[blk, a, j4 + 2, 0]
+                                p2_1 += v[blk, a, j4 + 2, 1] * v[blk, a, j4 + 2, 1]
+                                p3_0 += v[blk, a, j4 + 3, 0] * v[blk, a, j4 + 3, 0]
+                                p3_1 += v[blk, a, j4 + 3, 1] * v[blk, a, j4 + 3, 1]
+                            if F % 4 > 0:
+                                p0_0 += v[blk, a, F - F % 4, 0] * v[blk, a, F - F % 4, 0]
+                                p0_1 += v[blk, a, F - F % 4, 1] * v[blk, a, F - F % 4, 1]
+                            if F % 4 > 1:
+                                p1_0 += v[blk, a, F - F % 4 + 1, 0] * v[blk, a, F - F % 4 + 1, 0]
+                                p1_1 += v[blk, a, F - F % 4 + 1, 1] * v[blk, a, F - F % 4 + 1, 1]
+                            if F % 4 > 2:
+                                p2_0 += v[blk, a, F - F % 4 + 2, 0] * v[blk, a, F - F % 4 + 2, 0]
+                                p2_1 += v[blk, a, F - F % 4 + 2, 1] * v[blk, a, F - F % 4 + 2, 1]
+                            acc2_0 = (p0_0 + p2_0) + (p1_0 + p3_0)
+                            acc2_1 = (p0_1 + p2_1) + (p1_1 + p3_1)
+                        elif F == 3:
+                            acc2_0 = (v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 2, 0] * v[blk, a, 2, 0]) + v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            acc2_1 = (v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 2, 1] * v[blk, a, 2, 1]) + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                        elif F == 2:
+                            acc2_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0] + v[blk, a, 1, 0] * v[blk, a, 1, 0]
+                            acc2_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1] + v[blk, a, 1, 1] * v[blk, a, 1, 1]
+                        else:
+                            acc2_0 = v[blk, a, 0, 0] * v[blk, a, 0, 0]
+                            acc2_1 = v[blk, a, 0, 1] * v[blk, a, 0, 1]
                         mu_0 = acc_0 / F
                         mu_1 = acc_1 / F
                         _r0 = np.sqrt(acc2_0 / F - mu_0 * mu_0)
@@ -1068,66 +1156,54 @@ def execute_group(code, data, starts, seeds,
                                 _r1 = m[blk, a, i, j, 1]
                                 tr[i * F + j, 0] = _r0
                                 tr[i * F + j, 1] = _r1
-                        for k in range(F * F, (F * F + 3) // 4 * 4):
-                            _r0 = -0.0
-                            _r1 = -0.0
-                            tr[k, 0] = _r0
-                            tr[k, 1] = _r1
                         width = 4
                         while width < F * F:
                             for k in range(0, F * F - width, 2 * width):
-                                _r0 = tr[k, 0] + tr[k + width, 0]
-                                _r1 = tr[k, 1] + tr[k + width, 1]
-                                tr[k, 0] = _r0
-                                tr[k, 1] = _r1
-                                _r0 = tr[k + 1, 0] + tr[k + width + 1, 0]
-                                _r1 = tr[k + 1, 1] + tr[k + width + 1, 1]
-                                tr[k + 1, 0] = _r0
-                                tr[k + 1, 1] = _r1
-                                _r0 = tr[k + 2, 0] + tr[k + width + 2, 0]
-                                _r1 = tr[k + 2, 1] + tr[k + width + 2, 1]
-                                tr[k + 2, 0] = _r0
-                                tr[k + 2, 1] = _r1
-                                _r0 = tr[k + 3, 0] + tr[k + width + 3, 0]
-                                _r1 = tr[k + 3, 1] + tr[k + width + 3, 1]
-                                tr[k + 3, 0] = _r0
-                                tr[k + 3, 1] = _r1
+                                for l in range(min(4, F * F - k - width)):
+                                    _r0 = tr[k + l, 0] + tr[k + width + l, 0]
+                                    _r1 = tr[k + l, 1] + tr[k + width + l, 1]
+                                    tr[k + l, 0] = _r0
+                                    tr[k + l, 1] = _r1
                             width = width * 2
-                        acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
-                        acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        if F * F >= 4:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        elif F * F == 3:
+                            acc_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
+                            acc_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
+                        elif F * F == 2:
+                            acc_0 = tr[0, 0] + tr[1, 0]
+                            acc_1 = tr[0, 1] + tr[1, 1]
+                        else:
+                            acc_0 = tr[0, 0]
+                            acc_1 = tr[0, 1]
                         for i in range(F):
                             for j in range(F):
                                 _r0 = m[blk, a, i, j, 0] * m[blk, a, i, j, 0]
                                 _r1 = m[blk, a, i, j, 1] * m[blk, a, i, j, 1]
                                 tr[i * F + j, 0] = _r0
                                 tr[i * F + j, 1] = _r1
-                        for k in range(F * F, (F * F + 3) // 4 * 4):
-                            _r0 = -0.0
-                            _r1 = -0.0
-                            tr[k, 0] = _r0
-                            tr[k, 1] = _r1
                         width = 4
                         while width < F * F:
                             for k in range(0, F * F - width, 2 * width):
-                                _r0 = tr[k, 0] + tr[k + width, 0]
-                                _r1 = tr[k, 1] + tr[k + width, 1]
-                                tr[k, 0] = _r0
-                                tr[k, 1] = _r1
-                                _r0 = tr[k + 1, 0] + tr[k + width + 1, 0]
-                                _r1 = tr[k + 1, 1] + tr[k + width + 1, 1]
-                                tr[k + 1, 0] = _r0
-                                tr[k + 1, 1] = _r1
-                                _r0 = tr[k + 2, 0] + tr[k + width + 2, 0]
-                                _r1 = tr[k + 2, 1] + tr[k + width + 2, 1]
-                                tr[k + 2, 0] = _r0
-                                tr[k + 2, 1] = _r1
-                                _r0 = tr[k + 3, 0] + tr[k + width + 3, 0]
-                                _r1 = tr[k + 3, 1] + tr[k + width + 3, 1]
-                                tr[k + 3, 0] = _r0
-                                tr[k + 3, 1] = _r1
+                                for l in range(min(4, F * F - k - width)):
+                                    _r0 = tr[k + l, 0] + tr[k + width + l, 0]
+                                    _r1 = tr[k + l, 1] + tr[k + width + l, 1]
+                                    tr[k + l, 0] = _r0
+                                    tr[k + l, 1] = _r1
                             width = width * 2
-                        acc2_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
-                        acc2_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        if F * F >= 4:
+                            acc2_0 = (tr[0, 0] + tr[2, 0]) + (tr[1, 0] + tr[3, 0])
+                            acc2_1 = (tr[0, 1] + tr[2, 1]) + (tr[1, 1] + tr[3, 1])
+                        elif F * F == 3:
+                            acc2_0 = (tr[0, 0] + tr[2, 0]) + tr[1, 0]
+                            acc2_1 = (tr[0, 1] + tr[2, 1]) + tr[1, 1]
+                        elif F * F == 2:
+                            acc2_0 = tr[0, 0] + tr[1, 0]
+                            acc2_1 = tr[0, 1] + tr[1, 1]
+                        else:
+                            acc2_0 = tr[0, 0]
+                            acc2_1 = tr[0, 1]
                         mu_0 = acc_0 / (F * F)
                         mu_1 = acc_1 / (F * F)
                         _r0 = np.sqrt(acc2_0 / (F * F) - mu_0 * mu_0)

@@ -211,7 +211,7 @@ def execute_group(code, data, starts, seeds,
     m_save = np.zeros_like(m)
     tv = np.zeros((F, W))
     tm = np.zeros((F, F, W))
-    tr = np.zeros(((F * F + 3) // 4 * 4, W))
+    tr = np.zeros((max(F * F, 4), W))
     rng = (np.zeros(4, dtype=np.uint64), np.zeros(2))  # the random ops' state
     lane_task = np.zeros(NB * W, dtype=np.int64)  # the task each lane runs
     valid_ok = np.zeros(NB * W, dtype=np.bool_)

@@ -125,52 +125,57 @@ def _indent(text: str, levels: int) -> str:
 def _lanes_sum(term, out: str = "acc", n: str = "F") -> str:
     """Sum of term(j), j < n, in 4 strided lanes (lane l adds terms l, l + 4, ...
     left to right from its first term), then (p0 + p2) + (p1 + p3): the
-    original's SIMD order for a run of F terms. Lanes start from -0.0, the
-    exact identity of addition (-0.0 + x is x for every x, signed zeros and
-    NaN included), so a lane starts from its first term and a lane without
-    terms drops out of the combination."""
+    original's SIMD order for a run of F terms."""
     t = term
     rest = f"{n} - {n} % 4"
     return f"""\
-p0 = -0.0
-p1 = -0.0
-p2 = -0.0
-p3 = -0.0
-for j4 in range(0, {n} - 3, 4):
-    p0 += {t('j4')}
-    p1 += {t('j4 + 1')}
-    p2 += {t('j4 + 2')}
-    p3 += {t('j4 + 3')}
-if {n} % 4 > 0:
-    p0 += {t(rest)}
-if {n} % 4 > 1:
-    p1 += {t(rest + ' + 1')}
-if {n} % 4 > 2:
-    p2 += {t(rest + ' + 2')}
-{out} = (p0 + p2) + (p1 + p3)"""
+if {n} >= 4:
+    p0 = {t('0')}
+    p1 = {t('1')}
+    p2 = {t('2')}
+    p3 = {t('3')}
+    for j4 in range(4, {n} - 3, 4):
+        p0 += {t('j4')}
+        p1 += {t('j4 + 1')}
+        p2 += {t('j4 + 2')}
+        p3 += {t('j4 + 3')}
+    if {n} % 4 > 0:
+        p0 += {t(rest)}
+    if {n} % 4 > 1:
+        p1 += {t(rest + ' + 1')}
+    if {n} % 4 > 2:
+        p2 += {t(rest + ' + 2')}
+    {out} = (p0 + p2) + (p1 + p3)
+elif {n} == 3:
+    {out} = ({t('0')} + {t('2')}) + {t('1')}
+elif {n} == 2:
+    {out} = {t('0')} + {t('1')}
+else:
+    {out} = {t('0')}"""
 
 
 def _tree_sum(term, out: str) -> str:
     """Sum of term(i, j) over a whole F x F matrix, row-major: packets of 4
-    terms added lane-wise in a neighbour tree (P0 + P1, P2 + P3, ...; an odd
-    last packet moves up unchanged), then the lanes as (p0 + p2) + (p1 + p3).
-    The last packet is padded with -0.0 (the identity of addition). Uses the
-    scratch ``tr``."""
+    terms added lane-wise in a binary tree (neighbours first), then the lanes
+    as (p0 + p2) + (p1 + p3). Uses the scratch ``tr``."""
     return f"""\
 for i in range(F):
     for j in range(F):
         tr[i * F + j] = {term('i', 'j')}
-for k in range(F * F, (F * F + 3) // 4 * 4):
-    tr[k] = -0.0
 width = 4
 while width < F * F:
     for k in range(0, F * F - width, 2 * width):
-        tr[k] = tr[k] + tr[k + width]
-        tr[k + 1] = tr[k + 1] + tr[k + width + 1]
-        tr[k + 2] = tr[k + 2] + tr[k + width + 2]
-        tr[k + 3] = tr[k + 3] + tr[k + width + 3]
+        for l in range(min(4, F * F - k - width)):
+            tr[k + l] = tr[k + l] + tr[k + width + l]
     width = width * 2
-{out} = (tr[0] + tr[2]) + (tr[1] + tr[3])"""
+if F * F >= 4:
+    {out} = (tr[0] + tr[2]) + (tr[1] + tr[3])
+elif F * F == 3:
+    {out} = (tr[0] + tr[2]) + tr[1]
+elif F * F == 2:
+    {out} = tr[0] + tr[1]
+else:
+    {out} = tr[0]"""
 
 
 # Pairwise sum of tr[0 .. F): neighbours first, result in tr[0].

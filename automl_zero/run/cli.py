@@ -162,7 +162,7 @@ class _Display:
     def event(self, e: dict) -> None:
         if e["event"] == "compiling":
             self.console.print(f"compiling the executor for features_size "
-                               f"{e['features_size']} (once, about 25 s; cached for "
+                               f"{e['features_size']} (once, about 45 s on 2 cores; cached for "
                                f"later runs)...", markup=False)
         elif e["event"] == "experiment_end":
             if e["search_fitness"] is None:
