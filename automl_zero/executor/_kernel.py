@@ -1336,19 +1336,27 @@ def execute_group(code, data, starts, seeds,
             else:  # _VALID_PREDICT finished
                 valid_steps += n_run
                 num_bad = 0
-                for l in range(n_run):
-                    t = lane_task[l]
-                    label = valid_y[t, vk]
-                    pred = s[l // W, 1, l % W]
-                    if is_accuracy[t]:
-                        # The sigmoid is not written back to memory in validation.
-                        abs_err[l] = 0.0 if (label > 0.5) == (_sigmoid(pred) > 0.5) else 1.0
-                        loss[l] += abs_err[l]
-                    else:
-                        diff = label - pred
+                if any_accuracy:
+                    for l in range(n_run):
+                        t = lane_task[l]
+                        label = valid_y[t, vk]
+                        pred = s[l // W, 1, l % W]
+                        if is_accuracy[t]:
+                            # The sigmoid is not written back to memory in validation.
+                            abs_err[l] = (0.0 if (label > 0.5) == (_sigmoid(pred) > 0.5)
+                                          else 1.0)
+                            loss[l] += abs_err[l]
+                        else:
+                            diff = label - pred
+                            abs_err[l] = abs(diff)
+                            loss[l] += diff * diff
+                        num_bad += valid_ok[l] & (not (abs_err[l] <= max_abs_error))
+                else:  # all RMS_ERROR: no per-task branch
+                    for l in range(n_run):
+                        diff = valid_y[lane_task[l], vk] - s[l // W, 1, l % W]
                         abs_err[l] = abs(diff)
                         loss[l] += diff * diff
-                    num_bad += valid_ok[l] & (not (abs_err[l] <= max_abs_error))
+                        num_bad += valid_ok[l] & (not (abs_err[l] <= max_abs_error))
                 if num_bad > 0 or (first_validation and rec_valid > 0):
                     for l in range(n_run):
                         if not valid_ok[l]:
