@@ -24,3 +24,17 @@ def test_c_reference_runs_the_same_network_as_the_executor():
     for r in results:
         assert r.max_fitness_diff is not None and r.max_fitness_diff < 1e-9
         assert r.us_per_eval > 0 and r.reference_us > 0
+
+
+def test_cli_refuses_bad_feature_sizes_without_a_traceback():
+    from click.testing import CliRunner
+
+    from automl_zero.run.cli import cli
+
+    result = CliRunner().invoke(cli, ["bench", "network", "--features", "2000",
+                                      "--repeats", "1", "--evals", "1"])
+    assert result.exit_code == 2
+    assert "features_size: 2000 is more than the executor supports" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(cli, ["bench", "network", "--features", "8,x"])
+    assert result.exit_code == 2 and "--features" in result.output

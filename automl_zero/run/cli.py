@@ -389,9 +389,12 @@ def bench_network(features: str, learning_rates: str, sweep: bool, repeats: int,
                    f"repeats of {evals} evaluations; compile excluded)")
         click.echo(f"{'F':>5s} {'lr':>8s} {'µs/eval':>11s} {'steps':>8s} "
                    f"{'ns/step':>11s} {'C µs/eval':>11s} {'C steps':>8s} {'ratio':>8s}")
-    results = bn.run_network_benchmark(sizes, rates, repeats, evals,
-                                       with_reference=not no_reference,
-                                       max_abs_error=max_abs_error, report=report)
+    try:
+        results = bn.run_network_benchmark(sizes, rates, repeats, evals,
+                                           with_reference=not no_reference,
+                                           max_abs_error=max_abs_error, report=report)
+    except AutoMLZeroError as err:  # e.g. a feature size the executor does not support
+        raise _fail(err) from None
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], indent=2))
 
