@@ -36,7 +36,7 @@ from automl_zero.engine.settings import (
     op_memory_problem,
 )
 from automl_zero.errors import ConfigError, excerpt, format_bytes
-from automl_zero.executor.executor import MemorySpec, default_task_chunk, lanes_for
+from automl_zero.executor.executor import TASK_CHUNK, MemorySpec, lanes_for
 from automl_zero.language.generator import INITIAL_POPULATIONS
 from automl_zero.language.ops import op_by_name
 from automl_zero.language.printer import MAX_ADDRESS
@@ -489,7 +489,7 @@ def _check_resources(cfg: Config) -> None:
         if not specs:
             continue
         f = specs[0].features_size
-        lanes = lanes_for(min(default_task_chunk(f), sum(s.num_tasks for s in specs)))
+        lanes = lanes_for(min(TASK_CHUNK, sum(s.num_tasks for s in specs)))
         lane = executor_lane_bytes(sizes, f)
         check_memory(
             lanes * lane, src,

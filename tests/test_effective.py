@@ -2,7 +2,7 @@
 differential test: the effective algorithm has the original's fitness and train
 steps on every task.
 
-Kernel variants compiled here: (F=4, T=1) only (task_chunk=1).
+Kernel variants compiled here: F=4 only (tasks run one per group, task_chunk=1).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ _TASKS: list[TaskBatch] = []
 
 
 def tasks() -> TaskBatch:
-    """Three small F=4 tasks, 2 epochs, each in its own group (T=1): linear
+    """Three small F=4 tasks, 2 epochs, each in its own group: linear
     regression, binary classification, and a regression with large labels (early
     stops at max_abs_error)."""
     if not _TASKS:

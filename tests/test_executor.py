@@ -2,8 +2,8 @@
 original's executor_test.cc, and a differential test of the numba kernel
 against the reference interpreter ``naive.py`` on random programs.
 
-Kernel variants compiled here: (F=4, T=1) and (F=4, T=10). Batches whose tasks
-have different schedules are split into groups of one task each (T=1).
+Kernel variants compiled here: F=4 and F=16 (one per feature size, whatever the
+number of tasks). Tasks with different schedules run in separate groups.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """FEC fingerprints and cache (automl_zero/fec.py, docs/semantics.md §7).
 
-Kernel variants compiled here: (F=4, T=10) only.
+Kernel variants compiled here: F=4 only.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Single ops are run through the public executor: Setup = const-set instructions
 that write the inputs, then the op under test; ``num_train_examples=0`` with
 ``return_memory=True`` returns the memory right after Setup.
 
-Kernel variants compiled here: (F=4, T=1), (F=16, T=1) and (F=8, T=1).
+Kernel variants compiled here: F=4, F=8 and F=16 (one per feature size).
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from automl_zero.tasks import Task
 
 __all__ = ["MemorySpec", "TaskBatch", "ExecutionResult", "execute", "execute_packed",
-           "pack_algorithms", "needs_compile", "DEFAULT_MAX_ABS_ERROR"]
+           "pack_algorithms", "needs_compile", "DEFAULT_MAX_ABS_ERROR",
+           "TASK_CHUNK", "lanes_for"]
 
 DEFAULT_MAX_ABS_ERROR = 100.0
 # Tasks executed in lockstep by one kernel call at most. Lockstep amortises
@@ -31,11 +32,6 @@ DEFAULT_MAX_ABS_ERROR = 100.0
 # kernel compiles once per feature size whatever the number of tasks.
 TASK_CHUNK = 32
 LANES = _kernel.W  # tasks to a SIMD block of lanes
-
-
-def default_task_chunk(features_size: int) -> int:
-    """Tasks run in lockstep by one kernel call (at most)."""
-    return TASK_CHUNK
 
 
 def lanes_for(num_tasks: int) -> int:
@@ -137,7 +133,7 @@ class TaskBatch:
                    ) -> TaskBatch:
         """Pack tasks; all must have the same feature size. At most
         ``task_chunk`` tasks run in lockstep per kernel call (default:
-        ``default_task_chunk(F)``; 1 runs each task alone)."""
+        ``TASK_CHUNK``; 1 runs each task alone)."""
         if task_chunk is not None and int(task_chunk) < 1:
             raise ValueError(f"task_chunk must be >= 1, got {task_chunk}")
         tasks = tuple(tasks)
@@ -147,8 +143,7 @@ class TaskBatch:
         if len(sizes) != 1:
             raise ValueError(f"all tasks of a collection must have the same "
                              f"features_size, got {sorted(sizes)}")
-        f = sizes.pop()
-        chunk_size = default_task_chunk(f) if task_chunk is None else int(task_chunk)
+        chunk_size = TASK_CHUNK if task_chunk is None else int(task_chunk)
         by_schedule: dict[tuple[int, int, int], list[int]] = {}
         for i, t in enumerate(tasks):
             key = (t.num_train_examples, t.num_train_epochs, t.num_valid_examples)
