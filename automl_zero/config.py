@@ -2,7 +2,7 @@
 its memory build flags and the run_search_experiment flags (docs/semantics.md §9).
 
 A config file is flat: run flags, memory sizes and the search experiment spec
-fields at top level, ``[fec]`` and ``[train_budget]`` tables, and
+fields at top level, ``[fec]``, ``[train_budget]`` and ``[hurdles]`` tables, and
 ``[[search_tasks]]``, ``[[select_tasks]]``, ``[[final_tasks]]`` arrays of task
 specs (see ``tasks.TaskSpec``). Names and defaults are the original's.
 
@@ -55,6 +55,7 @@ __all__ = [
     "MAX_CONFIG_FILE_BYTES",
     "FECSpec",
     "TrainBudgetSpec",
+    "HurdlesSpec",
     "Config",
     "load_config",
     "config_from_dict",
@@ -100,6 +101,28 @@ class TrainBudgetSpec:
 
 
 @dataclass(frozen=True)
+class HurdlesSpec:
+    """Hurdles (docs/semantics.md §10): stage 1 and the rolling hurdle's percentile."""
+
+    first_stage_tasks: int = 0  # the first k search tasks; 0: all of them
+    first_stage_train_fraction: float = 1.0  # of each task's training examples
+    percentile: float = 75.0  # of the population's distinct fitnesses
+
+
+@dataclass(frozen=True)
+class IslandGroup:
+    """Islands searching their own task collection (paper §3.2, dataset
+    diversity): ``fraction`` of the run's islands search ``search_tasks``."""
+
+    fraction: float
+    search_tasks: tuple[TaskSpec, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fraction": self.fraction,
+                "search_tasks": [spec.to_dict() for spec in self.search_tasks]}
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole experiment: the original's spec, memory flags and run flags."""
 
@@ -125,6 +148,7 @@ class Config:
     train_budget: TrainBudgetSpec | None = None
     max_abs_error: float = 100.0
     fec: FECSpec | None = None
+    hurdles: HurdlesSpec | None = None
     fitness_combination_mode: str = "MEAN_FITNESS_COMBINATION"
     # --- search method ---
     population_size: int = 100
@@ -145,6 +169,11 @@ class Config:
     max_individuals: int = 0  # per experiment; 0: unlimited
     time_limit_seconds: float = 0.0  # wall clock for the whole run; 0: unlimited
     batch_size: int = 100  # children asked and evaluated together (1: the original)
+    # --- islands and migration (paper §3.2; docs/semantics.md §11) ---
+    islands: int = 1  # populations per experiment; budgets are per island
+    migration_every: int = 0  # individuals per island between migrations; 0: never
+    migration_fraction: float = 0.5  # of the population sent and replaced
+    island_groups: tuple[IslandGroup, ...] = ()  # empty: every island on search_tasks
     # --- T_select and T_final ---
     select_tasks: tuple[TaskSpec, ...] = ()
     final_tasks: tuple[TaskSpec, ...] = ()
@@ -170,9 +199,24 @@ class Config:
             raise ConfigError(f"unknown task collection {excerpt(which)}; valid: "
                               f"{', '.join(TASK_COLLECTIONS)}")
         specs = getattr(self, f"{which}_tasks")
+        if which == "search" and self.island_groups:
+            specs = tuple(s for g in self.island_groups for s in g.search_tasks)
         if not specs:
             raise ConfigError(f"{self.source}: no [[{which}_tasks]] in the config")
         return specs
+
+    def search_groups(self) -> tuple[tuple[TaskSpec, ...], ...]:
+        """The search task collection of each island group (one group, the
+        top-level ``search_tasks``, without ``island_groups``)."""
+        if self.island_groups:
+            return tuple(g.search_tasks for g in self.island_groups)
+        return (self.search_tasks,)
+
+    def island_group_of(self) -> tuple[int, ...]:
+        """The group of each island: groups take consecutive islands, as many
+        as their fraction of ``islands`` (largest remainders; at least one)."""
+        return island_groups_of(self.islands,
+                                [g.fraction for g in self.island_groups] or [1.0])
 
     def to_dict(self) -> dict[str, Any]:
         """A TOML/JSON-serialisable dict that ``config_from_dict`` reads back."""
@@ -185,7 +229,10 @@ class Config:
                 continue
             if f.name.endswith("_tasks"):
                 out[f.name] = [spec.to_dict() for spec in value]
-            elif isinstance(value, (FECSpec, TrainBudgetSpec)):
+            elif f.name == "island_groups":
+                if value:
+                    out[f.name] = [g.to_dict() for g in value]
+            elif isinstance(value, (FECSpec, TrainBudgetSpec, HurdlesSpec)):
                 out[f.name] = dataclasses.asdict(value)
             elif isinstance(value, tuple):
                 out[f.name] = list(value)
@@ -195,7 +242,27 @@ class Config:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
-_SUBTABLES = {"fec": FECSpec, "train_budget": TrainBudgetSpec}
+
+
+def island_groups_of(islands: int, fractions: Sequence[float]) -> tuple[int, ...]:
+    """The group index of each of ``islands`` islands for groups of these
+    fractions (summing to 1): largest remainders, every group at least one."""
+    n = len(fractions)
+    if islands < n:
+        raise ValueError(f"{islands} island(s) cannot hold {n} island groups")
+    exact = [f * islands for f in fractions]
+    counts = [max(1, int(math.floor(e))) for e in exact]
+    order = sorted(range(n), key=lambda g: exact[g] - math.floor(exact[g]), reverse=True)
+    k = 0
+    while sum(counts) < islands:
+        counts[order[k % n]] += 1
+        k += 1
+    while sum(counts) > islands:  # the at-least-one rule took too many
+        g = max((g for g in range(n) if counts[g] > 1),
+                key=lambda g: counts[g] - exact[g])
+        counts[g] -= 1
+    return tuple(g for g, c in enumerate(counts) for _ in range(c))
+_SUBTABLES = {"fec": FECSpec, "train_budget": TrainBudgetSpec, "hurdles": HurdlesSpec}
 
 
 # --------------------------------------------------------------------------
@@ -286,6 +353,13 @@ def _check_forget_every(value: Any, where: str) -> int:
     return value
 
 
+def _check_percentile(value: Any, where: str) -> float:
+    number = _check_float(value, where, 0.0, 100.0, strict=True)
+    if number == 100.0:
+        raise ConfigError(f"{where}: must be < 100, got {excerpt(value)}")
+    return number
+
+
 def _choice(choices: Sequence[str]) -> Callable[[Any, str], str]:
     return lambda v, w: _check_choice(v, w, choices)
 
@@ -328,9 +402,12 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "max_individuals": _ints(),
     "time_limit_seconds": lambda v, w: _check_float(v, w, 0.0),
     "batch_size": _ints(1),
+    "islands": _ints(1, 1_000_000),
+    "migration_every": _ints(),
+    "migration_fraction": lambda v, w: _check_float(v, w, 0.0, 1.0),
 }
 assert set(_CHECKS) | set(_SUBTABLES) | {f"{c}_tasks" for c in TASK_COLLECTIONS} \
-    == set(_FIELDS)
+    | {"island_groups"} == set(_FIELDS)
 
 _SUBTABLE_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "num_train_examples": _ints(1),
@@ -340,6 +417,9 @@ _SUBTABLE_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "keying": _choice(FEC_KEYINGS),
     "train_budget_baseline": _choice(INITIAL_POPULATIONS[2:]),
     "train_budget_threshold_factor": lambda v, w: _check_float(v, w, 0.0, strict=True),
+    "first_stage_tasks": _ints(0),
+    "first_stage_train_fraction": lambda v, w: _check_float(v, w, 0.0, 1.0, strict=True),
+    "percentile": _check_percentile,
 }
 
 
@@ -399,6 +479,8 @@ def _config_from_dict(data: Mapping[str, Any], source: str, base_dir: Path | Non
             raise _unknown(key, source, list(_FIELDS))
         if key in _SUBTABLES:
             kwargs[key] = _subtable(_SUBTABLES[key], value, where)
+        elif key == "island_groups":
+            kwargs[key] = _island_groups(value, where, source, base_dir)
         elif key.endswith("_tasks"):
             if not isinstance(value, list):
                 raise ConfigError(f"{where}: must be an array of tables "
@@ -413,9 +495,55 @@ def _config_from_dict(data: Mapping[str, Any], source: str, base_dir: Path | Non
     return cfg
 
 
+def _island_groups(value: Any, where: str, source: str, base_dir: Path | None
+                   ) -> tuple[IslandGroup, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: must be a non-empty array of tables "
+                          f"([[island_groups]] in TOML), got {excerpt(value)}")
+    groups = []
+    for g, item in enumerate(value):
+        here = f"{where}[{g}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{here}: must be a table, got {excerpt(item)}")
+        for key in item:
+            if key not in ("fraction", "search_tasks"):
+                raise _unknown(key, here, ["fraction", "search_tasks"])
+        if "fraction" not in item:
+            raise ConfigError(f"{here}: missing required key fraction (the share "
+                              f"of the islands that search these tasks)")
+        fraction = _check_float(item["fraction"], f"{here}.fraction", 0.0, 1.0,
+                                strict=True)
+        specs = item.get("search_tasks")
+        if not isinstance(specs, list) or not specs:
+            raise ConfigError(f"{here}.search_tasks: must be a non-empty array of "
+                              f"task tables ([[island_groups.search_tasks]]), got "
+                              f"{excerpt(specs)}")
+        groups.append(IslandGroup(fraction, tuple(
+            TaskSpec.from_dict(spec, f"{source}: island_groups[{g}].search_tasks[{i}]",
+                               base_dir) for i, spec in enumerate(specs))))
+    total = sum(g.fraction for g in groups)
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError(f"{where}: the fractions must add up to 1, they add up to "
+                          f"{total:g}")
+    return tuple(groups)
+
+
 def _validate(cfg: Config) -> None:
     """Checks across keys, then the memory the config needs."""
     src = cfg.source
+    if cfg.island_groups:
+        if cfg.search_tasks:
+            raise ConfigError(f"{src}: search_tasks: with island_groups, each group "
+                              f"gives its own search tasks; remove the top-level "
+                              f"[[search_tasks]]")
+        if cfg.islands < len(cfg.island_groups):
+            raise ConfigError(f"{src}: islands = {cfg.islands} cannot hold "
+                              f"{len(cfg.island_groups)} island_groups (each needs "
+                              f"at least one island)")
+        sizes = {s.features_size for g in cfg.island_groups for s in g.search_tasks}
+        if len(sizes) > 1:
+            raise ConfigError(f"{src}: island_groups: all groups' search tasks must "
+                              f"have the same features_size, got {sorted(sizes)}")
     for name in TASK_COLLECTIONS:
         sizes = {s.features_size for s in getattr(cfg, f"{name}_tasks")}
         if len(sizes) > 1:
@@ -432,7 +560,24 @@ def _validate(cfg: Config) -> None:
             if problem:
                 raise ConfigError(f"{src}: {fname}_ops: {problem}; add addresses "
                                   f"(num_*_addresses) or remove the op")
+    if cfg.hurdles is not None:
+        _check_hurdles(cfg)
     _check_resources(cfg)
+
+
+def _check_hurdles(cfg: Config) -> None:
+    """Stage 1 must be cheaper than the full evaluation of every search
+    collection (each island group's)."""
+    src, h = cfg.source, cfg.hurdles
+    counts = [sum(s.num_tasks for s in specs) for specs in cfg.search_groups() if specs]
+    if h.first_stage_tasks > 0 and counts and h.first_stage_tasks >= min(counts):
+        raise ConfigError(f"{src}: hurdles.first_stage_tasks: must be below the number "
+                          f"of search tasks ({min(counts)}) so that stage 1 runs fewer "
+                          f"tasks, got {h.first_stage_tasks} (0: all tasks)")
+    if h.first_stage_tasks == 0 and h.first_stage_train_fraction == 1.0:
+        raise ConfigError(f"{src}: hurdles: stage 1 would be the full evaluation; set "
+                          f"hurdles.first_stage_tasks to fewer tasks than the search "
+                          f"tasks or hurdles.first_stage_train_fraction below 1")
 
 
 # --------------------------------------------------------------------------
@@ -512,11 +657,11 @@ def _check_resources(cfg: Config) -> None:
     rows, size_keys = _program_rows(cfg)
     program = rows * _ROW_BYTES + _PROGRAM_BYTES
     kept = cfg.population_size if cfg.method == "REGULARIZED_EVOLUTION" else 0
-    population = (kept * program
-                  + cfg.batch_size * (2 * program + cfg.tournament_size * 8))
+    population = cfg.islands * (kept * program
+                                + cfg.batch_size * (2 * program + cfg.tournament_size * 8))
     check_memory(
         population, src,
-        f"population_size = {kept} programs of up to {rows} instructions "
+        f"islands = {cfg.islands} of population_size = {kept} programs of up to {rows} instructions "
         f"({', '.join(size_keys)}; {program:,} bytes each), plus batch_size = "
         f"{cfg.batch_size} children with tournament_size = {cfg.tournament_size} "
         f"draws each",

@@ -160,16 +160,17 @@ def resume_with(tmp_path: Path, state: dict | str) -> CliRunner:
     (lambda s: s.update(seed="x"), "seed: expected an integer"),
     (lambda s: s.update(total_individuals=-4), r"total_individuals: -4 is outside"),
     (lambda s: s["config"].update(population_size="big"), "population_size"),
-    (lambda s: s["experiment"]["island"]["population"]["algorithms"][0]["learn"][0]
-     .update(out=65000), r"experiment.island.population.algorithms\[0\]"),
-    (lambda s: s["experiment"]["island"]["population"]["algorithms"][1]["setup"][0]
+    (lambda s: s["experiment"]["islands"][0]["population"]["algorithms"][0]["learn"][0]
+     .update(out=65000), r"experiment.islands\[0\].population.algorithms\[0\]"),
+    (lambda s: s["experiment"]["islands"][0]["population"]["algorithms"][1]["setup"][0]
      .update(op="NOT_AN_OP"), r"algorithms\[1\]"),
-    (lambda s: s["experiment"]["island"]["population"]["fitness"].__setitem__(0, None),
+    (lambda s: s["experiment"]["islands"][0]["population"]["fitness"].__setitem__(0, None),
      r"fitness\[0\]: expected a number, got nothing"),
-    (lambda s: s["experiment"]["island"]["evaluator"]["fec"]["entries"].append(
+    (lambda s: s["experiment"]["islands"][0]["evaluator"]["fec"]["entries"].append(
         ["00", 0.5, 1]), "a key has 16 bytes"),
-    (lambda s: s["experiment"].update(search_specs=[{"task_type": "nope"}]),
-     "search_specs"),
+    (lambda s: s["experiment"].update(group_specs=[[{"task_type": "nope"}]]),
+     r"group_specs\[0\]"),
+    (lambda s: s["experiment"].update(islands=[]), r"experiment.islands: expected 1"),
 ])
 def test_bad_checkpoints_are_refused_naming_file_and_key(tmp_path, checkpoint, edit,
                                                          message):
@@ -225,4 +226,4 @@ def test_fuzzed_checkpoints_give_only_the_packages_errors(tmp_path, checkpoint, 
         assert "checkpoint.json" in str(err)
         return
     # Accepted: every value was valid (e.g. a count or a fitness changed).
-    assert driver.exp is None or driver.exp.island.individuals >= 0
+    assert driver.exp is None or driver.exp.states is not None

@@ -177,7 +177,7 @@ def test_sigkill_then_resume_via_cli(tmp_path):
         if ckpt.exists():
             state = json.loads(ckpt.read_text())
             exp = state["experiment"]
-            if exp is not None and exp["island"]["individuals"] >= 1000:
+            if exp is not None and exp["islands"][0]["individuals"] >= 1000:
                 break
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
@@ -231,5 +231,5 @@ def test_ctrl_c_checkpoints_and_prints_the_best(tmp_path, sig):
     assert proc.returncode == 130, stderr[-2000:]
     assert "interrupted" in stdout and "best algorithm so far:" in stdout
     state = json.loads((out / "checkpoint.json").read_text())
-    assert state["experiment"]["island"]["individuals"] >= 1000 and not state["done"]
+    assert state["experiment"]["islands"][0]["individuals"] >= 1000 and not state["done"]
     assert (out / "best_algorithm.txt").exists()

@@ -10,12 +10,15 @@ packed form (``packed_evolution`` arrays; ``evaluate_many`` packs
 3. the FEC probe: a short fingerprint run, then a cache look-up per program
    (``keying = "ALGORITHM"``) or per (program, task) (``"TASK"``, as the
    original, where partial hits skip the tasks they cover);
-4. a first stage (``_first_stage``; hurdles plug in here);
+4. the first stage of hurdles (``_first_stage``, docs/semantics.md §10): when
+   hurdles are on and ``hurdle`` is set, a cheap stage 1 (fewer tasks and/or
+   fewer training examples); children below the hurdle stop there;
 5. the full evaluation of what the cache did not answer, one kernel call per
    group of programs that share a budget (and, per task, the tasks to run).
 
-The evaluator owns its random stream (one seed per fully evaluated program)
-and its train-step counter; nothing else touches them.
+The evaluator owns its random stream (one seed per program the cache did not
+answer, drawn before stage 1 and used by both stages) and its train-step
+counter; nothing else touches them.
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ from automl_zero.engine.packed_evolution import (
     PackedPopulation,
     executor_arrays,
 )
-from automl_zero.engine.settings import FITNESS_COMBINATION_MODES, FECSettings
+from automl_zero.engine.settings import (
+    FITNESS_COMBINATION_MODES,
+    FECSettings,
+    HurdleSettings,
+)
 from automl_zero.engine.state import StateError, check_int, check_rng_state, require
 from automl_zero.executor import (
     DEFAULT_MAX_ABS_ERROR,
@@ -109,7 +116,9 @@ class TrainBudget:
 class Evaluation:
     """Result of evaluating programs: combined fitness, per-task fitness, steps.
     Programs answered by an ``ALGORITHM``-keyed FEC hit have NaN per-task
-    fitness (the cache holds the combined value)."""
+    fitness (the cache holds the combined value); programs stopped by a hurdle
+    have their stage-1 per-task fitness on the stage-1 tasks and NaN on the
+    others (``TASK``-keyed cache hits aside)."""
 
     fitness: np.ndarray  # float64 (P,)
     per_task: np.ndarray  # float64 (P, T)
@@ -122,7 +131,9 @@ class Evaluator:
     ``seed`` (an int or a ``numpy.random.SeedSequence``) starts the stream
     that gives each fully evaluated program the seed of its random-init ops,
     so evaluations are deterministic. ``fec`` turns on functional equivalence
-    checking with a cache owned by this evaluator.
+    checking with a cache owned by this evaluator. ``hurdles`` turns on the
+    first stage; it applies only while ``hurdle`` is not None (the island sets
+    it before each batch of children).
     """
 
     def __init__(self, tasks: Sequence[Task] | TaskBatch, memory: MemorySpec, *,
@@ -130,6 +141,7 @@ class Evaluator:
                  max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
                  train_budget: TrainBudget | None = None,
                  fec: FECSettings | None = None,
+                 hurdles: HurdleSettings | None = None,
                  seed: int | np.random.SeedSequence = 0) -> None:
         self.batch = tasks if isinstance(tasks, TaskBatch) else TaskBatch.from_tasks(tasks)
         combine_fitness(np.zeros((1, 1)), fitness_combination_mode)  # validates
@@ -144,11 +156,30 @@ class Evaluator:
         self._subsets: dict[tuple[int, ...], TaskBatch] = {}
         self.max_train_examples = np.array([t.num_train_examples * t.num_train_epochs
                                             for t in self.batch.tasks], dtype=np.int64)
+        if hurdles is not None and hurdles.first_stage_tasks >= self.batch.num_tasks:
+            raise ValueError(
+                f"hurdles: first_stage_tasks ({hurdles.first_stage_tasks}) must be "
+                f"below the number of tasks ({self.batch.num_tasks}) so that stage 1 "
+                f"runs fewer tasks (0: all tasks, with first_stage_train_fraction "
+                f"below 1)")
+        self.hurdles = hurdles
+        # The hurdle children must reach in stage 1 (None: no stage 1).
+        self.hurdle: float | None = None
+        self.hurdle_stopped = 0  # children stopped by the hurdle
+        self.hurdle_passed = 0  # children that went on to the full evaluation
+        self.hurdle_steps_saved = 0  # estimated, see _first_stage
+        self.hurdle_steps_run = 0  # stage 1 + full runs of children that met a hurdle
 
     @property
     def num_train_steps(self) -> int:
         """Training steps run so far, fingerprint runs included (as the original)."""
         return self._train_steps
+
+    def hurdle_savings(self) -> float:
+        """The fraction of training steps hurdles saved: saved / (saved + all
+        steps this evaluator ran); 0 when nothing was saved."""
+        saved = self.hurdle_steps_saved
+        return saved / (saved + self._train_steps) if saved else 0.0
 
     # ------------------------------------------------------------ object API
     def evaluate(self, algorithm: Algorithm) -> float:
@@ -183,14 +214,24 @@ class Evaluator:
         if self.fec is not None:
             keys = self._fec_probe(code, data, sizes, layout, budgets, per_task, fitness,
                                    todo, steps)
-        run = self._first_stage(rows[todo.any(axis=1)])
+        rows = rows[todo.any(axis=1)]  # what the cache did not answer
+        # One seed per such program, drawn before stage 1 and used by both stages.
+        seeds = (self._rng.integers(0, 2**32, size=len(rows), dtype=np.int64)
+                 if len(rows) else np.zeros(0, dtype=np.int64))
+        hurdled = self.hurdles is not None and self.hurdle is not None and len(rows) > 0
+        before = steps[rows].copy() if hurdled else None
+        run, run_seeds, full_todo, measured = self._first_stage(
+            code, data, sizes, layout, rows, seeds, budgets, todo, per_task, fitness,
+            steps)
         if len(run):
-            self._full_evaluation(code, data, sizes, layout, run, budgets, todo,
-                                  per_task, steps)
+            self._full_evaluation(code, data, sizes, layout, run, run_seeds, budgets,
+                                  full_todo, per_task, steps)
+        if hurdled:
+            self.hurdle_steps_run += int((steps[rows] - before).sum())
         done = np.isnan(fitness)
         fitness[done] = combine_fitness(per_task[done], self.fitness_combination_mode)
         if keys is not None:
-            self._fec_insert(keys, run, todo, per_task, fitness)
+            self._fec_insert(keys, rows, measured, per_task, fitness)
         self._train_steps += int(steps.sum())
         return Evaluation(fitness, per_task, steps)
 
@@ -243,33 +284,105 @@ class Evaluator:
                 todo[k // t, k % t] = False
         return keys
 
-    def _first_stage(self, rows: np.ndarray) -> np.ndarray:
-        """Programs (rows) that go on to the full evaluation. Every one, for now:
-        hurdles will evaluate a first stage here and stop the weak."""
-        return rows
+    def _first_stage(self, code: np.ndarray, data: np.ndarray, sizes: np.ndarray,
+                     layout: Layout, rows: np.ndarray, seeds: np.ndarray,
+                     budgets: np.ndarray, todo: np.ndarray, per_task: np.ndarray,
+                     fitness: np.ndarray, steps: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Hurdles: run stage 1 for programs ``rows`` (their ``seeds``), stop
+        those below ``hurdle`` (their fitness: the stage-1 fitness).
+
+        Returns the programs that go on to the full evaluation, their seeds,
+        the tasks each program still has to run there, and the (program, task)
+        fitnesses measured with full training (what a ``TASK``-keyed cache may
+        keep). Without a hurdle: every program, all its tasks still to run.
+        """
+        if self.hurdles is None or self.hurdle is None or not len(rows):
+            return rows, seeds, todo, todo
+        h = self.hurdles
+        n, t = per_task.shape
+        k = h.first_stage_tasks or t
+        fraction = float(h.first_stage_train_fraction)
+        stage = np.zeros(t, dtype=np.bool_)
+        stage[:k] = True
+        # Stage 1: the first k tasks not answered by the cache, with a fraction
+        # of the budgeted training examples (at least one; none stays none).
+        stage_todo = np.zeros_like(todo)
+        stage_todo[rows] = todo[rows] & stage
+        examples = np.asarray(budgets)
+        if fraction < 1.0:
+            examples = np.where(examples > 0,
+                                np.maximum(1, (fraction * examples).astype(np.int64)), 0)
+        stage1 = per_task.copy()  # cached per-task values count as they are
+        stage1_steps = steps.copy()
+        has_random = np.zeros(n, dtype=np.bool_)
+        self._run(code, data, sizes, layout, rows, seeds, stage_todo, examples,
+                  self.train_budget is not None or fraction < 1.0, stage1, steps,
+                  has_random)
+        stage1_steps = steps - stage1_steps
+        stage1_fitness = combine_fitness(stage1[rows][:, :k], self.fitness_combination_mode)
+        weak = stage1_fitness < self.hurdle
+        stopped, passed = rows[weak], rows[~weak]
+        fitness[stopped] = stage1_fitness[weak]
+        per_task[stopped[:, None], np.flatnonzero(stage)[None, :]] = stage1[stopped][:, :k]
+        # Steps saved: the stopped children's budgeted training over the tasks
+        # of their full evaluation, minus what stage 1 ran. An estimate: runs
+        # that stop early (a diverging task, §4.6) would have run fewer steps.
+        full = np.where(todo[stopped], budgets[stopped], 0).sum(axis=1)
+        self.hurdle_steps_saved += int(np.maximum(full - stage1_steps[stopped], 0).sum())
+        self.hurdle_stopped += len(stopped)
+        self.hurdle_passed += len(passed)
+        # Passed children run their tasks again in full with the same seed, so
+        # their fitness is the one they would have had without hurdles. With
+        # the whole budget in stage 1, the stage-1 tasks of programs without
+        # random ops are not run again: their results cannot differ.
+        full_todo = todo.copy()
+        measured = todo.copy()
+        if fraction == 1.0:
+            reuse = passed[~has_random[passed]]
+            per_task[reuse[:, None], np.flatnonzero(stage)[None, :]] = stage1[reuse][:, :k]
+            full_todo[reuse] &= ~stage
+        else:
+            measured[stopped] = False  # reduced training: not a task's fitness
+        measured[stopped] &= stage
+        keep = full_todo[passed].any(axis=1)
+        return passed[keep], seeds[~weak][keep], full_todo, measured
 
     def _full_evaluation(self, code: np.ndarray, data: np.ndarray, sizes: np.ndarray,
-                         layout: Layout, run: np.ndarray, budgets: np.ndarray,
-                         todo: np.ndarray, per_task: np.ndarray,
+                         layout: Layout, run: np.ndarray, seeds: np.ndarray,
+                         budgets: np.ndarray, todo: np.ndarray, per_task: np.ndarray,
                          steps: np.ndarray) -> None:
-        """Run programs ``run`` on their ``todo`` tasks; one kernel call per group
-        of programs with the same budgets and tasks to run."""
-        seeds = self._rng.integers(0, 2**32, size=len(run), dtype=np.int64)
+        """Run programs ``run`` (with ``seeds``) on their ``todo`` tasks with the
+        budgeted training."""
+        self._run(code, data, sizes, layout, run, seeds, todo, budgets,
+                  self.train_budget is not None, per_task, steps)
+
+    def _run(self, code: np.ndarray, data: np.ndarray, sizes: np.ndarray,
+             layout: Layout, run: np.ndarray, seeds: np.ndarray, todo: np.ndarray,
+             examples: np.ndarray, limit: bool, per_task: np.ndarray,
+             steps: np.ndarray, has_random: np.ndarray | None = None) -> None:
+        """Run programs ``run`` on their ``todo`` tasks, ``examples`` training
+        examples per (program, task) when ``limit`` (else all); one kernel call
+        per group of programs with the same examples and tasks to run. Fills
+        ``per_task``, adds to ``steps`` and marks ``has_random`` (if given)."""
         groups: dict[tuple, list[int]] = {}
         for j, i in enumerate(run):
-            key = (todo[i].tobytes(), budgets[i].tobytes())
+            key = (todo[i].tobytes(), examples[i].tobytes())
             groups.setdefault(key, []).append(j)
         for members in groups.values():
             members = np.asarray(members, dtype=np.int64)
             rows = run[members]
             tasks = np.flatnonzero(todo[rows[0]])
+            if not len(tasks):
+                continue
             batch = self._subset(tasks)
-            budget = budgets[rows[0], tasks]
             arrays = executor_arrays(code, data, sizes, rows, layout, self.memory.sizes,
                                      effective=True)
+            if has_random is not None:
+                has_random[rows] = arrays[3]
             result = execute_packed(
                 arrays, batch, self.memory, seeds[members], self.max_abs_error,
-                num_train_examples=(None if self.train_budget is None else budget))
+                num_train_examples=examples[rows[0], tasks] if limit else None)
             per_task[rows[:, None], tasks[None, :]] = result.fitness
             steps[rows] += result.train_steps
 
@@ -285,23 +398,30 @@ class Evaluator:
             batch = self._subsets[key] = self.batch.subset(key)
         return batch
 
-    def _fec_insert(self, keys: list, run: np.ndarray, todo: np.ndarray,
+    def _fec_insert(self, keys: list, rows: np.ndarray, measured: np.ndarray,
                     per_task: np.ndarray, fitness: np.ndarray) -> None:
+        """Cache the results of programs ``rows`` (those the cache did not
+        answer): their fitness (``ALGORITHM``) or their ``measured`` per-task
+        fitnesses (``TASK``). A child stopped by a hurdle is cached with its
+        stage-1 fitness on purpose: the hurdle rises as the population improves,
+        so an equivalent child would be stopped again (docs/semantics.md §10.4)."""
         insert = self.fec.insert
         if self.fec_settings.keying == "ALGORITHM":
-            for i in run:
+            for i in rows:
                 insert(keys[i], float(fitness[i]))
             return
         t = per_task.shape[1]
-        for i in run:
-            for j in np.flatnonzero(todo[i]):
+        for i in rows:
+            for j in np.flatnonzero(measured[i]):
                 insert(keys[i * t + j], float(per_task[i, j]))
 
     # ----------------------------------------------------------------- state
     def to_state(self) -> dict[str, Any]:
-        """JSON-serialisable state: random stream, step counter, FEC cache."""
+        """JSON-serialisable state: random stream, step counter, FEC cache,
+        hurdle counters."""
         return {"rng": self._rng.bit_generator.state, "train_steps": self._train_steps,
-                "fec": None if self.fec is None else self.fec.to_state()}
+                "fec": None if self.fec is None else self.fec.to_state(),
+                **{name: getattr(self, name) for name in _HURDLE_COUNTERS}}
 
     def load_state(self, state: Any, where: str = "evaluator") -> None:
         """Restore ``to_state``'s output (validated; ``StateError`` names the key)."""
@@ -310,6 +430,8 @@ class Evaluator:
             require(state.get("rng"), dict, f"{where}.rng"), type(self._rng.bit_generator),
             f"{where}.rng")
         self._train_steps = check_int(state.get("train_steps"), f"{where}.train_steps")
+        counters = {name: check_int(state.get(name, 0), f"{where}.{name}")
+                    for name in _HURDLE_COUNTERS}  # states before hurdles: zeros
         fec = state.get("fec")
         if (fec is None) != (self.fec is None):
             raise StateError(f"{where}.fec: {'missing' if fec is None else 'present'} "
@@ -318,3 +440,9 @@ class Evaluator:
         if fec is not None:
             size = 18 if self.fec_settings.keying == "TASK" else 16
             self.fec = FECCache.from_state(fec, key_size=size, where=f"{where}.fec")
+        for name, value in counters.items():
+            setattr(self, name, value)
+
+
+_HURDLE_COUNTERS = ("hurdle_stopped", "hurdle_passed", "hurdle_steps_saved",
+                    "hurdle_steps_run")

@@ -106,10 +106,19 @@ class Island:
                                     _unpack(children, best, self.layout))
         else:
             children = self.engine.ask(self.population, self._rng, n)
+            self._set_hurdle()
             fitness = self._evaluate(children)
             self.engine.tell(self.population, children, fitness)
         self.individuals += n
         return fitness
+
+    def _set_hurdle(self) -> None:
+        """Hurdles (docs/semantics.md §10): the evaluator's hurdle becomes the
+        configured percentile of the population's distinct fitnesses."""
+        hurdles = self.evaluator.hurdles
+        if hurdles is not None:
+            self.evaluator.hurdle = float(np.percentile(
+                np.unique(self.population.fitness), hurdles.percentile))
 
     def _random(self, n: int):  # noqa: ANN202 - a packed_evolution.Children
         """``n`` RANDOM_ALGORITHM programs (every mutable instruction randomized)."""
@@ -169,8 +178,12 @@ class Island:
             alg.check_memory(*self.settings.memory_sizes)
         packed = PackedPopulation.from_algorithms(algorithms, np.zeros(len(algorithms)),
                                                   self.layout)
-        fitness = self.evaluator.evaluate_packed(packed.code, packed.data, packed.sizes,
-                                                 self.layout).fitness
+        hurdle, self.evaluator.hurdle = self.evaluator.hurdle, None  # no hurdle
+        try:
+            fitness = self.evaluator.evaluate_packed(packed.code, packed.data,
+                                                     packed.sizes, self.layout).fitness
+        finally:
+            self.evaluator.hurdle = hurdle
         slots = self._rng.choice(len(pop.fitness), size=len(algorithms), replace=False)
         pop.code[slots] = packed.code
         pop.data[slots] = packed.data

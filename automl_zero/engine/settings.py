@@ -12,7 +12,7 @@ from automl_zero.language.ops import OPS, Kind
 from automl_zero.language.randomizer import FIRST_OUT_ADDRESS
 
 __all__ = ["MUTATION_TYPES", "SEARCH_METHODS", "FEC_KEYINGS", "FITNESS_COMBINATION_MODES", "EvolutionSettings",
-           "FECSettings", "op_memory_problem"]
+           "FECSettings", "HurdleSettings", "op_memory_problem"]
 
 # The original's MutationType names, in the order of their numeric codes in
 # the numba mutator (``_mutation_kernel``).
@@ -96,3 +96,40 @@ class FECSettings:
     def __post_init__(self) -> None:
         if self.keying not in FEC_KEYINGS:
             raise ValueError(f"keying must be one of {FEC_KEYINGS}, got {self.keying!r}")
+
+
+@dataclass(frozen=True)
+class HurdleSettings:
+    """Hurdles (paper S3; docs/semantics.md §10): a cheap first stage, and
+    children scoring below the rolling hurdle stop there.
+
+    Stage 1 runs the first ``first_stage_tasks`` tasks of the collection (0:
+    all of them), training on ``first_stage_train_fraction`` of each task's
+    budgeted training examples (at least one; validation is always complete).
+    The island sets the hurdle to the ``percentile``-th percentile of the
+    distinct fitnesses of its population before each batch of children. At
+    least one of the first two must make stage 1 cheaper than the full
+    evaluation; whether ``first_stage_tasks`` is below the number of tasks is
+    checked by the evaluator, which knows that number.
+    """
+
+    first_stage_tasks: int = 0
+    first_stage_train_fraction: float = 1.0
+    percentile: float = 75.0
+
+    def __post_init__(self) -> None:
+        k = self.first_stage_tasks
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+            raise ValueError(f"first_stage_tasks must be an integer >= 0 (0: all "
+                             f"tasks), got {k!r}")
+        f = self.first_stage_train_fraction
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 < f <= 1.0:
+            raise ValueError(f"first_stage_train_fraction must be a number in (0, 1], "
+                             f"got {f!r}")
+        q = self.percentile
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0.0 < q < 100.0:
+            raise ValueError(f"percentile must be a number in (0, 100), got {q!r}")
+        if k == 0 and f == 1.0:
+            raise ValueError("stage 1 would be the full evaluation: set "
+                             "first_stage_tasks to fewer tasks than the collection has "
+                             "or first_stage_train_fraction below 1")

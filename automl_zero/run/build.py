@@ -10,13 +10,14 @@ import numpy as np
 from automl_zero.config import Config
 from automl_zero.engine.evaluator import Evaluator, TrainBudget
 from automl_zero.engine.island import Island
-from automl_zero.engine.settings import EvolutionSettings, FECSettings
+from automl_zero.engine.settings import EvolutionSettings, FECSettings, HurdleSettings
 from automl_zero.executor import TaskBatch
 from automl_zero.language.generator import model_by_id
-from automl_zero.tasks import TaskSpec, make_tasks
+from automl_zero.tasks import Task, TaskSpec, make_tasks
 
-__all__ = ["evolution_settings", "fec_settings", "train_budget", "search_evaluator",
-           "plain_evaluator", "island"]
+__all__ = ["evolution_settings", "fec_settings", "hurdle_settings", "train_budget",
+           "search_evaluator",
+           "search_evaluator_on_tasks", "plain_evaluator", "island", "island_on_tasks"]
 
 
 def evolution_settings(cfg: Config) -> EvolutionSettings:
@@ -46,6 +47,14 @@ def fec_settings(cfg: Config) -> FECSettings | None:
                        cfg.fec.cache_size, cfg.fec.forget_every, cfg.fec.keying)
 
 
+def hurdle_settings(cfg: Config) -> HurdleSettings | None:
+    """The hurdles of ``cfg`` (None: off)."""
+    if cfg.hurdles is None:
+        return None
+    return HurdleSettings(cfg.hurdles.first_stage_tasks,
+                          cfg.hurdles.first_stage_train_fraction, cfg.hurdles.percentile)
+
+
 def train_budget(cfg: Config) -> TrainBudget | None:
     """The compute-cost train budget of ``cfg`` (None: off)."""
     if cfg.train_budget is None:
@@ -58,10 +67,16 @@ def search_evaluator(cfg: Config, specs: Sequence[TaskSpec],
                      seed: int | np.random.SeedSequence) -> Evaluator:
     """The evaluator of a search on ``specs``: budget, FEC and the config's
     fitness combination."""
-    return Evaluator(TaskBatch.from_tasks(make_tasks(specs)), cfg.memory,
+    return search_evaluator_on_tasks(cfg, make_tasks(specs), seed)
+
+
+def search_evaluator_on_tasks(cfg: Config, tasks: Sequence[Task],
+                              seed: int | np.random.SeedSequence) -> Evaluator:
+    """``search_evaluator`` on tasks already made (e.g. sent to a worker)."""
+    return Evaluator(TaskBatch.from_tasks(tasks), cfg.memory,
                      fitness_combination_mode=cfg.fitness_combination_mode,
                      max_abs_error=cfg.max_abs_error, train_budget=train_budget(cfg),
-                     fec=fec_settings(cfg), seed=seed)
+                     fec=fec_settings(cfg), hurdles=hurdle_settings(cfg), seed=seed)
 
 
 def plain_evaluator(cfg: Config, specs: Sequence[TaskSpec], seed: int) -> Evaluator:
@@ -75,6 +90,12 @@ def island(cfg: Config, specs: Sequence[TaskSpec],
            seed: np.random.SeedSequence) -> Island:
     """An island searching ``specs``; its evolution and evaluation streams are
     two children of ``seed``."""
+    return island_on_tasks(cfg, make_tasks(specs), seed)
+
+
+def island_on_tasks(cfg: Config, tasks: Sequence[Task],
+                    seed: np.random.SeedSequence) -> Island:
+    """``island`` on tasks already made."""
     evolution_seed, evaluation_seed = seed.spawn(2)
-    return Island(evolution_settings(cfg), search_evaluator(cfg, specs, evaluation_seed),
-                  evolution_seed)
+    return Island(evolution_settings(cfg),
+                  search_evaluator_on_tasks(cfg, tasks, evaluation_seed), evolution_seed)

@@ -25,6 +25,7 @@ from automl_zero.language.ops import OPS
 from automl_zero.run import build
 from automl_zero.run.driver import ProgressRecord, SearchDriver
 from automl_zero.run.rundir import RunDir, new_run_dir
+from automl_zero.run.workers import BACKENDS, make_backend
 from automl_zero.tasks import make_tasks
 
 __all__ = ["main", "cli"]
@@ -148,6 +149,11 @@ class _Display:
 
     def progress(self, r: ProgressRecord) -> None:
         fec = "" if r.fec_hit_rate is None else f"  FEC hits {r.fec_hit_rate:.0%}"
+        if r.hurdle_savings is not None:
+            fec += f"  hurdles saved {r.hurdle_savings:.0%}"
+        if r.islands > 1:
+            fec += (f"  {r.islands} islands ({r.individuals_per_s / r.islands:,.0f}/s "
+                    f"each), {r.migrations} migrations")
         text = (f"experiment {r.experiment}  individuals {r.individuals:,}  "
                 f"({r.individuals_per_s:,.0f}/s)  best {r.best:.6f}"
                 f"{'' if r.mean is None else f'  mean {r.mean:.6f}'}{fec}  {r.budget} {r.budget_used:.0%}  "
@@ -164,6 +170,13 @@ class _Display:
             self.console.print(f"compiling the executor for features_size "
                                f"{e['features_size']} (once, about 45 s on 2 cores; cached for "
                                f"later runs)...", markup=False)
+        elif e["event"] == "experiment_start" and e.get("workers", 1) > 1:
+            self.console.print(f"experiment {e['experiment']}: {e['islands']} islands on "
+                               f"{e['workers']} workers", markup=False)
+        elif e["event"] == "worker_restarted":
+            self.console.print(f"{e['why']}: replaced; the run goes on from its "
+                               f"checkpoint at {e['resumed_from_elapsed_s']:.0f} s "
+                               f"(same result)", markup=False)
         elif e["event"] == "experiment_end":
             if e["search_fitness"] is None:
                 text = f"experiment {e['experiment']} ended: {e['why']}"
@@ -229,15 +242,30 @@ def _run_search(driver: SearchDriver, out_dir: Path) -> None:
               help="Override a config key, e.g. --set population_size=100.")
 @click.option("--checkpoint-every", type=click.FloatRange(min=0.1), default=30.0,
               show_default=True, help="Seconds between checkpoints.")
+@click.option("--islands", type=click.IntRange(1, 1_000_000), default=None,
+              help="Islands (populations) per experiment; overrides the config's "
+                   "`islands` (default there: 1).")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Worker processes running the islands (default: one per core, "
+                   "at most one per island). Results do not depend on it.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="local",
+              show_default=True, help="local: processes on this machine; ray: Ray "
+                                      "actors (pip install 'automl-zero[ray]').")
+@click.option("--address", default=None, metavar="HOST:PORT",
+              help="Ray cluster to join (ray backend; default: a local Ray runtime).")
 def search(config_path: Path, out_dir: Path | None, seed: int | None,
-           overrides: tuple[str, ...], checkpoint_every: float) -> None:
+           overrides: tuple[str, ...], checkpoint_every: float, islands: int | None,
+           workers: int | None, backend: str, address: str | None) -> None:
     """Search for algorithms as the CONFIG describes (T_search → T_select → T_final)."""
     try:
+        if islands is not None:
+            overrides = (*overrides, f"islands={islands}")
         cfg = load_config(config_path, overrides)
         out_dir = out_dir if out_dir is not None else new_run_dir()
-        with RunDir.create(out_dir) as run_dir:
+        with make_backend(backend, workers, cfg.islands, address) as runner, \
+                RunDir.create(out_dir) as run_dir:
             driver = SearchDriver(cfg, run_dir, seed,
-                                  checkpoint_every_s=checkpoint_every)
+                                  checkpoint_every_s=checkpoint_every, backend=runner)
             _run_search(driver, out_dir)
     except (AutoMLZeroError, ValueError) as err:
         raise _fail(err) from None
@@ -247,12 +275,21 @@ def search(config_path: Path, out_dir: Path | None, seed: int | None,
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--checkpoint-every", type=click.FloatRange(min=0.1), default=30.0,
               show_default=True, help="Seconds between checkpoints.")
-def resume(run_dir: Path, checkpoint_every: float) -> None:
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Worker processes (default: one per core, at most one per island).")
+@click.option("--backend", type=click.Choice(BACKENDS), default="local",
+              show_default=True, help="local or ray (any backend continues any run).")
+@click.option("--address", default=None, metavar="HOST:PORT",
+              help="Ray cluster to join (ray backend).")
+def resume(run_dir: Path, checkpoint_every: float, workers: int | None, backend: str,
+           address: str | None) -> None:
     """Continue the run in RUN_DIR from its last checkpoint."""
     try:
         with RunDir.open(run_dir) as directory:
             driver = SearchDriver.resume(directory, checkpoint_every_s=checkpoint_every)
-            _run_search(driver, run_dir)
+            with make_backend(backend, workers, driver.cfg.islands, address) as runner:
+                driver._backend, driver._own_backend = runner, False
+                _run_search(driver, run_dir)
     except (AutoMLZeroError, ValueError) as err:
         raise _fail(err) from None
 

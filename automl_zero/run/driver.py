@@ -1,12 +1,19 @@
-"""The search driver (docs/semantics.md §9): experiments of an ``Island`` on
-T_search, the best candidate of each checked on T_select, the best one
+"""The search driver (docs/semantics.md §9, §11): experiments of ``islands``
+islands on T_search (each island's group of tasks), with migration between
+them, the best candidate of each island checked on T_select, the best one
 reported on T_final; budgets, progress, events, checkpoints and resume.
 
-A run is deterministic for a config and seed: the driver's own decisions
-(task seeds, T_select/T_final seeds) come from one stream, each experiment's
-island from ``SeedSequence([seed, 2, experiment]).spawn``, and checkpoints hold
-the whole state between batches, so a resumed run continues exactly as an
-uninterrupted one would (a wall-clock limit is the only non-deterministic stop).
+Islands live on workers (``automl_zero.run.workers``: in this process, local
+processes or Ray actors) and advance in synchronous rounds; the driver decides
+everything between islands (task seeds, migrations, selection). A run is
+deterministic for a config and seed, whatever the backend and worker count:
+the driver's own decisions come from its streams, each experiment's islands
+from ``SeedSequence([seed, 2, experiment]).spawn(islands)``, an island stops at
+its budget after the same batch wherever it runs, and checkpoints hold the
+whole state between rounds, so a resumed run continues exactly as an
+uninterrupted one would (a wall-clock limit is the only non-deterministic
+stop). A worker that dies is replaced and the run goes back to its last
+checkpoint, which gives the same result as if nothing had happened.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import numpy as np
 from automl_zero import __version__
 from automl_zero.config import Config, config_from_dict
 from automl_zero.engine.island import Island
+from automl_zero.engine.migration import migrants_per_island, migrate
 from automl_zero.engine.state import (
     StateError,
     check_float,
@@ -33,19 +41,32 @@ from automl_zero.engine.state import (
     require,
 )
 from automl_zero.errors import AutoMLZeroError
-from automl_zero.executor import needs_compile
+from automl_zero.executor import MemorySpec, TaskBatch, execute, needs_compile
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.effective import effective_algorithm
 from automl_zero.language.json_format import algorithm_from_dict, algorithm_to_dict
 from automl_zero.run import build
 from automl_zero.run.rundir import CHECKPOINT, EVENTS, PROGRESS, RESULT, RunDir
-from automl_zero.tasks import TaskSpec, randomize_task_seeds
+from automl_zero.run.workers import (
+    Backend,
+    InProcessBackend,
+    IslandPlan,
+    IslandReport,
+    WorkerLostError,
+    make_backend,
+)
+from automl_zero.tasks import TaskSpec, make_tasks, randomize_task_seeds
 
 __all__ = ["SearchDriver", "SearchResult", "ProgressRecord", "search", "resume",
            "CHECKPOINT_FORMAT_VERSION"]
 
 CHECKPOINT_FORMAT = "automl_zero.checkpoint"
-CHECKPOINT_FORMAT_VERSION = 2
+CHECKPOINT_FORMAT_VERSION = 3
+# A round (islands stepped between two exchanges with the driver) lasts about
+# this long: long enough that talking to workers costs little, short enough
+# for progress reports and Ctrl-C.
+ROUND_SECONDS = 0.25
+MAX_ROUND_BATCHES = 10_000
 
 
 @dataclass
@@ -53,17 +74,21 @@ class ProgressRecord:
     """One line of ``progress.jsonl``."""
 
     experiment: int
-    individuals: int  # in this experiment, initial population included
+    individuals: int  # in this experiment (all islands), initial populations included
     total_individuals: int
-    train_steps: int  # in this experiment (fingerprint runs included)
+    train_steps: int  # in this experiment, all islands (fingerprint runs included)
     elapsed_s: float
-    mean: float | None  # None: no population (random search)
-    stdev: float | None
-    best: float
+    mean: float | None  # None: no population (random search); mean over islands
+    stdev: float | None  # mean over islands
+    best: float  # the best island's
     fec_hit_rate: float | None  # None: FEC off
     individuals_per_s: float  # since the previous record, compile time excluded
     budget_used: float  # fraction of the experiment's tightest budget ...
     budget: str  # ... and which one: max_train_steps, max_individuals, time_limit
+    islands: int = 1
+    migrations: int = 0  # in this experiment
+    hurdle_savings: float | None = None  # train steps hurdles avoided, as a
+    # fraction of those run plus avoided (None: hurdles off)
 
 
 @dataclass
@@ -81,6 +106,9 @@ class SearchResult:
     seed: int
     stopped_by: str
     time_to_select_s: float | None = None  # wall time when T_select first passed
+    islands: int = 1
+    workers: int = 1
+    backend: str = "in-process"
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -92,13 +120,29 @@ class SearchResult:
 
 @dataclass
 class _Experiment:
-    """The experiment in progress: its tasks and its island."""
+    """The experiment in progress: its tasks and the latest report of each
+    island (the islands themselves live on the workers)."""
 
     index: int
-    search_specs: list[TaskSpec]
+    group_specs: list[list[TaskSpec]]  # each island group's search tasks
     select_specs: list[TaskSpec]
-    island: Island
+    reports: list[IslandReport]
+    migration_rng: np.random.Generator
+    stepped: int = 0  # children each island was asked for since its initial population
+    migrations: int = 0
     best: float = -math.inf  # best search fitness seen (for best_changed events)
+    states: list[dict] | None = None  # islands to restore on the workers (resume)
+
+    @property
+    def individuals(self) -> int:
+        return sum(r.individuals for r in self.reports)
+
+    @property
+    def train_steps(self) -> int:
+        return sum(r.train_steps for r in self.reports)
+
+    def done(self) -> bool:
+        return all(r.done for r in self.reports)
 
 
 class SearchDriver:
@@ -108,13 +152,16 @@ class SearchDriver:
 
     ``run_dir`` None runs without files (no checkpoints). ``progress`` receives
     each ``ProgressRecord`` and ``on_event`` each event dict as written to
-    ``events.jsonl``.
+    ``events.jsonl``. ``backend`` runs the islands (default: this process, or
+    ``workers`` local processes when the config has several islands); a backend
+    passed in stays open after ``run()``, one made here is closed.
     """
 
     def __init__(self, cfg: Config, run_dir: RunDir | None, seed: int | None = None,
                  progress: Callable[[ProgressRecord], None] | None = None,
                  on_event: Callable[[dict], None] | None = None,
-                 checkpoint_every_s: float = 30.0) -> None:
+                 checkpoint_every_s: float = 30.0, *,
+                 backend: Backend | None = None, workers: int | None = 1) -> None:
         self.cfg = cfg
         self.run_dir = run_dir
         if seed is None:
@@ -125,6 +172,9 @@ class SearchDriver:
         self.progress = progress
         self.on_event = on_event
         self.checkpoint_every_s = checkpoint_every_s
+        self._own_backend = backend is None
+        self._backend = backend
+        self._workers = workers
         self.rng = np.random.default_rng([self.seed, 1])  # the driver's decisions
         self.best_select = -math.inf
         self.best_algorithm: Algorithm | None = None
@@ -138,23 +188,34 @@ class SearchDriver:
         self.event_lines = 0
         self.exp: _Experiment | None = None
         self.stopped_by = "running"
-        self.stop_requested = False  # set by signal handlers; checked between batches
+        self.stop_requested = False  # set by signal handlers; checked between rounds
+        self.worker_restarts = 0
+        self._snapshot: dict | None = None  # the last checkpoint's state
         self._t0 = time.perf_counter()
         self._last_checkpoint = self._t0
         self._last_report = 0  # experiment individuals at the last progress record
         self._rate_mark: tuple[float, int] | None = None  # None: not measuring yet
+        self._round_batches = 1
+        self._tasks: list | None = None  # the experiment's search tasks per group
 
     # ------------------------------------------------------------- utilities
+    @property
+    def backend(self) -> Backend:
+        """The backend running the islands (made on first use)."""
+        if self._backend is None:
+            self._backend = make_backend("local", self._workers, self.cfg.islands)
+        return self._backend
+
     def elapsed(self) -> float:
         return self.elapsed_before + (time.perf_counter() - self._t0)
 
     @property
     def total_train_steps(self) -> int:
-        running = self.exp.island.train_steps if self.exp is not None else 0
+        running = self.exp.train_steps if self.exp is not None else 0
         return self.total_train_steps_before + running
 
     def request_stop(self) -> None:
-        """Stop after the current batch, as Ctrl-C does (safe from a signal
+        """Stop after the current round, as Ctrl-C does (safe from a signal
         handler)."""
         self.stop_requested = True
 
@@ -166,60 +227,172 @@ class SearchDriver:
         if self.on_event is not None:
             self.on_event(record)
 
+    # ------------------------------------------------------------ the islands
+    def _workers_of(self) -> dict[int, list[int]]:
+        """The islands each worker holds (island i on worker i mod workers)."""
+        n = self.backend.num_workers
+        out: dict[int, list[int]] = {}
+        for i in range(self.cfg.islands):
+            out.setdefault(i % n, []).append(i)
+        return out
+
+    def _call(self, command: str, **kwargs: Any) -> dict[int, Any]:
+        """``command`` on every worker holding islands."""
+        return self.backend.run({w: (command, kwargs) for w in self._workers_of()})
+
+    def _collect(self, results: dict[int, list[IslandReport]]) -> None:
+        reports = sorted((r for rs in results.values() for r in rs),
+                         key=lambda r: r.island)
+        self.exp.reports = reports
+
+    def _create_islands(self, plans: list[IslandPlan]) -> None:
+        """Build the experiment's islands on the workers (fresh or restored)."""
+        by_worker = self._workers_of()
+        calls = {w: ("create", {"cfg": self.cfg, "tasks": self._tasks,
+                                "plans": [plans[i] for i in islands]})
+                 for w, islands in by_worker.items()}
+        self.backend.run(calls)
+
+    def _compile_here(self) -> None:
+        """Compile the executor for this feature size in the driver, so that
+        worker processes load it from numba's disk cache instead of each
+        compiling it."""
+        tasks = self._tasks[0][:1]
+        batch = TaskBatch.from_tasks(tasks)
+        if not needs_compile(batch):
+            return
+        self._emit("compiling", features_size=batch.features_size)
+        execute([Algorithm((), (), ())], batch, MemorySpec(2, 1, 0), [0])
+
+    def _make_tasks(self, group_specs: list[list[TaskSpec]]) -> None:
+        self._tasks = [make_tasks(specs) for specs in group_specs]
+
     # ----------------------------------------------------------- experiments
     def _start_experiment(self) -> None:
         cfg = self.cfg
-        search_specs = list(cfg.search_tasks)
+        group_specs = [list(g) for g in cfg.search_groups()]
         select_specs = list(cfg.select_tasks)
         if cfg.randomize_task_seeds:
-            search_specs = randomize_task_seeds(search_specs, _seed(self.rng))
+            group_specs = [randomize_task_seeds(g, _seed(self.rng)) for g in group_specs]
             select_specs = randomize_task_seeds(select_specs, _seed(self.rng))
         index = self.experiments_done
-        seed = np.random.SeedSequence([self.seed, 2, index])
-        island = build.island(cfg, search_specs, seed.spawn(1)[0])
-        self.exp = _Experiment(index, search_specs, select_specs, island)
+        seeds = np.random.SeedSequence([self.seed, 2, index]).spawn(cfg.islands)
+        groups = cfg.island_group_of()
+        self._make_tasks(group_specs)
+        self.exp = _Experiment(index, group_specs, select_specs, [],
+                               np.random.default_rng([self.seed, 3, index]))
         self._last_report = 0
         self._emit("experiment_start", experiment=index,
-                   search_tasks=island.evaluator.batch.num_tasks)
-        if needs_compile(island.evaluator.batch):
-            self._emit("compiling", features_size=island.evaluator.batch.features_size)
-        island.initialize()
-        self.total_individuals += island.individuals
+                   search_tasks=sum(len(t) for t in self._tasks), islands=cfg.islands,
+                   workers=self.backend.num_workers)
+        if isinstance(self.backend, InProcessBackend):
+            batch = TaskBatch.from_tasks(self._tasks[0])
+            if needs_compile(batch):
+                self._emit("compiling", features_size=batch.features_size)
+        else:
+            self._compile_here()
+        self._create_islands([IslandPlan(i, groups[i], seed=seeds[i])
+                              for i in range(cfg.islands)])
+        self._collect(self._call("initialize"))
+        self.total_individuals += self.exp.individuals
         # Individuals/s are measured from here: compilation and the initial
         # population's set-up are not part of the rate.
         self._rate_mark = (self.elapsed(), self.total_individuals)
         self._note_best()
         self._report()
 
+    def _restore_islands(self) -> None:
+        """Put a resumed experiment's islands (saved states) on the workers."""
+        exp = self.exp
+        self._make_tasks(exp.group_specs)
+        if not isinstance(self.backend, InProcessBackend):
+            self._compile_here()
+        groups = self.cfg.island_group_of()
+        self._create_islands([IslandPlan(i, groups[i], state=state)
+                              for i, state in enumerate(exp.states)])
+        exp.states = None
+        self._collect(self._call("reports"))
+
     def _note_best(self) -> None:
-        island = self.exp.island
-        best = island.best_fitness()
-        if best > self.exp.best:
-            self.exp.best = best
-            self._emit("best_changed", experiment=self.exp.index,
-                       individuals=island.individuals,
+        exp = self.exp
+        best = max(r.best for r in exp.reports)
+        if best > exp.best:
+            exp.best = best
+            island = max(exp.reports, key=lambda r: r.best).island
+            self._emit("best_changed", experiment=exp.index, island=island,
+                       individuals=exp.individuals,
                        total_individuals=self.total_individuals, fitness=best)
 
+    def _next_migration(self) -> int | None:
+        """Children per island at which the next migration happens."""
+        every = self.cfg.migration_every
+        if not every or self.cfg.islands < 2 or self.cfg.method != "REGULARIZED_EVOLUTION":
+            return None
+        return (self.exp.migrations + 1) * every
+
     def _step(self) -> None:
-        """One batch of individuals."""
+        """One round: every island whose budget is not spent evaluates the same
+        number of batches, then a migration when one is due."""
         cfg = self.cfg
-        island = self.exp.island
-        n = cfg.batch_size
-        if cfg.max_individuals:
-            n = min(n, cfg.max_individuals - island.individuals)
-        island.step(n)
-        self.total_individuals += n
+        exp = self.exp
+        batches = self._round_batches
+        due = self._next_migration()
+        if due is not None:
+            batches = min(batches, max(1, -(-(due - exp.stepped) // cfg.batch_size)))
+        # End the round at the batch that reaches the next progress report, so
+        # reports fall on the same individuals whatever the rounds' lengths.
+        active = sum(not r.done for r in exp.reports)
+        left = cfg.progress_every - (exp.individuals - self._last_report)
+        batches = min(batches, max(1, -(-left // (cfg.batch_size * max(1, active)))))
+        before = exp.individuals
+        t0 = time.perf_counter()
+        self._collect(self._call("step", batches=batches, batch_size=cfg.batch_size))
+        seconds = time.perf_counter() - t0
+        exp.stepped += batches * cfg.batch_size
+        self.total_individuals += exp.individuals - before
+        # The next round's length (does not change any result: islands check
+        # their budget after every batch, migrations happen at fixed counts).
+        if seconds > 0:
+            scale = min(4.0, max(0.25, ROUND_SECONDS / seconds))
+            self._round_batches = int(min(MAX_ROUND_BATCHES, max(1, batches * scale)))
+        if due is not None and exp.stepped >= due and not exp.done():
+            self._migrate()
         self._note_best()
         self._report()
 
+    def _migrate(self) -> None:
+        """Random migration between the islands still searching (paper S3)."""
+        exp = self.exp
+        k = migrants_per_island(self.cfg.population_size, self.cfg.migration_fraction)
+        active = [r.island for r in exp.reports if not r.done]
+        exp.migrations += 1
+        if k == 0 or len(active) < 2:
+            return
+        by_worker = self._workers_of()
+        sent = self.backend.run({
+            w: ("emigrants", {"counts": {i: k for i in islands if i in active}})
+            for w, islands in by_worker.items()})
+        emigrants = {i: algs for out in sent.values() for i, algs in out.items()}
+        arrivals = migrate([emigrants[i] for i in active], exp.migration_rng)
+        incoming = dict(zip(active, arrivals, strict=True))
+        before = exp.individuals
+        self._collect(self.backend.run({
+            w: ("immigrate", {"arrivals": {i: incoming[i] for i in islands
+                                           if i in incoming}})
+            for w, islands in by_worker.items()}))
+        # Evaluating the arrivals is work done but they are not new individuals.
+        assert exp.individuals == before
+
     def _budget(self) -> tuple[str, float]:
-        """The tightest budget of the experiment and the fraction used."""
+        """The tightest budget of the experiment and the fraction used (per
+        island budgets: the mean over islands)."""
         cfg = self.cfg
-        island = self.exp.island
-        used = [("max_train_steps", island.train_steps / cfg.max_train_steps
-                 if cfg.max_train_steps else 0.0)]
+        reports = self.exp.reports
+        used = [("max_train_steps", float(np.mean([r.train_steps for r in reports]))
+                 / cfg.max_train_steps if cfg.max_train_steps else 0.0)]
         if cfg.max_individuals:
-            used.append(("max_individuals", island.individuals / cfg.max_individuals))
+            used.append(("max_individuals", float(np.mean([r.individuals for r in reports]))
+                         / cfg.max_individuals))
         if cfg.time_limit_seconds:
             used.append(("time_limit", self.elapsed() / cfg.time_limit_seconds))
         name, fraction = max(used, key=lambda u: u[1])
@@ -227,14 +400,18 @@ class SearchDriver:
 
     def _report(self, force: bool = False) -> None:
         exp = self.exp
-        island = exp.island
-        since = island.individuals - self._last_report
+        individuals = exp.individuals
+        since = individuals - self._last_report
         if since < self.cfg.progress_every and not (force and since > 0):
             return
-        self._last_report = island.individuals
-        mean, stdev, best = island.stats()
-        if math.isnan(mean):  # random search: no population
-            mean = stdev = None
+        self._last_report = individuals
+        reports = exp.reports
+        means = [r.mean for r in reports]
+        mean = stdev = None
+        if not any(math.isnan(m) for m in means):  # random search: no population
+            mean = float(np.mean(means))
+            stdev = float(np.mean([r.stdev for r in reports]))
+        best = max(r.best for r in reports)
         now = self.elapsed()
         rate = 0.0
         if self._rate_mark is not None:
@@ -242,12 +419,18 @@ class SearchDriver:
             if now > t_mark:
                 rate = (self.total_individuals - n_mark) / (now - t_mark)
         self._rate_mark = (now, self.total_individuals)
-        fec = island.evaluator.fec
+        hits = [r.fec_hit_rate for r in reports]
+        fec = None if hits[0] is None else float(np.mean(hits))
         budget, used = self._budget()
+        savings = None
+        if getattr(self.cfg, "hurdles", None) is not None:
+            saved = sum(r.hurdle_saved for r in reports)
+            total = saved + exp.train_steps
+            savings = round(saved / total, 4) if total else 0.0
         record = ProgressRecord(
-            exp.index, island.individuals, self.total_individuals, island.train_steps,
-            round(now, 3), mean, stdev, best,
-            None if fec is None else fec.hit_rate(), round(rate, 1), used, budget)
+            exp.index, individuals, self.total_individuals, exp.train_steps,
+            round(now, 3), mean, stdev, best, fec, round(rate, 1), used, budget,
+            len(reports), exp.migrations, savings)
         if self.run_dir is not None:
             self.run_dir.append_line(PROGRESS, dataclasses.asdict(record))
         self.progress_lines += 1
@@ -256,41 +439,55 @@ class SearchDriver:
 
     def _experiment_done(self) -> str | None:
         cfg = self.cfg
-        island = self.exp.island
-        if island.train_steps >= cfg.max_train_steps:
+        if not self.exp.done():
+            return None
+        reports = self.exp.reports
+        if all(r.train_steps >= cfg.max_train_steps for r in reports):
             return "max_train_steps"
-        if cfg.max_individuals and island.individuals >= cfg.max_individuals:
+        if cfg.max_individuals and all(r.individuals >= cfg.max_individuals
+                                       for r in reports):
             return "max_individuals"
-        return None
+        return "max_train_steps"
 
     def _time_up(self) -> bool:
         return bool(self.cfg.time_limit_seconds
                     and self.elapsed() >= self.cfg.time_limit_seconds)
 
+    def _islands_best(self) -> list[tuple[int, float, Algorithm]]:
+        """(island, search fitness, algorithm) of each island's best."""
+        out = []
+        for found in self._call("best").values():
+            for i, best in found.items():
+                if best is not None:
+                    out.append((i, best[0], best[1]))
+        return sorted(out, key=lambda x: x[0])
+
     def _finish_experiment(self, reason: str) -> bool:
-        """Select the experiment's candidate on T_select; True when the run
-        should stop."""
+        """Select the experiment's candidate on T_select (the best of each
+        island, the best of them on T_select); True when the run should stop."""
         exp = self.exp
         cfg = self.cfg
         self._report(force=True)
-        best = exp.island.best()
-        self.total_train_steps_before += exp.island.train_steps
+        candidates = self._islands_best()
+        self.total_train_steps_before += exp.train_steps
         self.experiments_done += 1
         self.exp = None
-        if best is None:  # stopped before evaluating anything
+        if not candidates:  # stopped before evaluating anything
             self._emit("experiment_end", experiment=exp.index, reason=reason,
                        search_fitness=None, select_fitness=None, passed=False,
                        why="stopped before any individual was evaluated")
             return True
-        search_fitness, candidate = best
         select_seed = _seed(self.rng)
-        per_task = None
         if exp.select_specs:
-            evaluation = build.plain_evaluator(cfg, exp.select_specs,
-                                               select_seed).evaluate_many([candidate])
-            select, per_task = float(evaluation.fitness[0]), evaluation.per_task[0]
+            evaluation = build.plain_evaluator(cfg, exp.select_specs, select_seed
+                                               ).evaluate_many([c[2] for c in candidates])
+            scores = evaluation.fitness
+            k = int(np.argmax(scores))  # ties: the lowest island
+            select, per_task = float(scores[k]), evaluation.per_task[k]
         else:
-            select = search_fitness
+            k = int(np.argmax([c[1] for c in candidates]))
+            select, per_task = candidates[k][1], None
+        island, search_fitness, candidate = candidates[k]
         if select >= self.best_select:  # ties favour the later experiment
             self.best_select = select
             self.best_algorithm = candidate
@@ -298,9 +495,9 @@ class SearchDriver:
         passed = cfg.sufficient_fitness is not None and select > cfg.sufficient_fitness
         self._emit("experiment_end", experiment=exp.index, reason=reason,
                    search_fitness=search_fitness, select_fitness=select, passed=passed,
-                   why=_why(cfg, select, passed, per_task),
-                   individuals=exp.island.individuals,
-                   train_steps=exp.island.train_steps)
+                   why=_why(cfg, select, passed, per_task), island=island,
+                   individuals=exp.individuals, train_steps=exp.train_steps,
+                   migrations=exp.migrations)
         stop = (cfg.sufficient_fitness is not None
                 and self.best_select > cfg.sufficient_fitness)
         if stop and self.time_to_select is None:
@@ -322,24 +519,64 @@ class SearchDriver:
             self.run_dir.write_json("config.json", self.cfg.to_dict())
         self.stopped_by = "running"
         try:
-            return self._run()
-        except SystemError as err:
-            # A KeyboardInterrupt raised while numba dispatches arrives wrapped.
-            if not isinstance(err.__cause__, KeyboardInterrupt):
-                raise
-        except KeyboardInterrupt:
-            pass
-        self.stopped_by = "interrupted"
-        self._checkpoint()
-        result = self._result(final=None)
-        self._write_best(result.best_algorithm)
-        return result
+            try:
+                return self._run_recovering()
+            except SystemError as err:
+                # A KeyboardInterrupt raised while numba dispatches arrives wrapped.
+                if not isinstance(err.__cause__, KeyboardInterrupt):
+                    raise
+            except KeyboardInterrupt:
+                pass
+            self.stopped_by = "interrupted"
+            self._checkpoint()
+            result = self._result(final=None)
+            self._write_best(result.best_algorithm)
+            return result
+        finally:
+            if self._own_backend and self._backend is not None:
+                self._backend.close()
+                self._backend = None
+
+    def _run_recovering(self) -> SearchResult:
+        """``_run``; a worker that dies is replaced and the run goes on from
+        the last checkpoint (the same result as without the failure)."""
+        if self._snapshot is None:
+            self._checkpoint()
+        while True:
+            try:
+                return self._run()
+            except WorkerLostError as err:
+                self._recover(err)
+
+    def _recover(self, err: WorkerLostError) -> None:
+        elapsed = self.elapsed()
+        self.backend.restart()
+        fresh = SearchDriver._from_state(self._snapshot, self.run_dir, self.progress,
+                                         self.on_event, self.checkpoint_every_s,
+                                         backend=self.backend)
+        if self.run_dir is not None:
+            fresh.progress_lines = self.run_dir.cut_lines(PROGRESS, fresh.progress_lines)
+            fresh.event_lines = self.run_dir.cut_lines(EVENTS, fresh.event_lines)
+        restarts = self.worker_restarts + 1
+        snapshot = self._snapshot
+        own = self._own_backend
+        self.__dict__.update(fresh.__dict__)
+        self._own_backend = own
+        self._snapshot = snapshot
+        self.worker_restarts = restarts
+        self.elapsed_before = elapsed  # wall time goes on
+        self._t0 = time.perf_counter()
+        self._emit("worker_restarted", workers=list(err.workers),
+                   restarts=restarts, why=str(err),
+                   resumed_from_elapsed_s=round(float(snapshot["elapsed_s"]), 3))
 
     def _check_stop(self) -> None:
         if self.stop_requested:
             raise KeyboardInterrupt
 
     def _run(self) -> SearchResult:
+        if self.exp is not None and self.exp.states is not None:
+            self._restore_islands()
         while True:
             if self.exp is None:
                 if self._time_up():
@@ -392,14 +629,20 @@ class SearchDriver:
         best = self.best_algorithm
         select = float(self.best_select) if math.isfinite(self.best_select) else 0.0
         search_fitness = self.best_search_fitness
-        if best is None and self.exp is not None:
-            found = self.exp.island.best()
-            if found is not None:
-                search_fitness, best = found
+        if best is None and self.exp is not None and self.exp.states is None:
+            try:
+                found = self._islands_best()
+            except WorkerLostError:
+                found = []
+            if found:
+                _, search_fitness, best = max(found, key=lambda c: c[1])
+        backend = self._backend
         return SearchResult(best, float(search_fitness), select, final,
                             self.experiments_done, self.total_individuals,
                             self.total_train_steps, self.elapsed(), self.seed,
-                            self.stopped_by, self.time_to_select)
+                            self.stopped_by, self.time_to_select, self.cfg.islands,
+                            1 if backend is None else backend.num_workers,
+                            "in-process" if backend is None else backend.name)
 
     # ----------------------------------------------------------- checkpoints
     def _maybe_checkpoint(self) -> None:
@@ -407,11 +650,20 @@ class SearchDriver:
             self._checkpoint()
 
     def _checkpoint(self, done: bool = False) -> None:
-        """Write the whole state atomically (JSON; nothing executable)."""
+        """Take the whole state (the snapshot a lost worker is recovered
+        from) and write it atomically (JSON; nothing executable)."""
         self._last_checkpoint = time.perf_counter()
-        if self.run_dir is None:
-            return
+        if self.run_dir is None and isinstance(self._backend, InProcessBackend):
+            return  # nothing to write, and no worker can die alone
         exp = self.exp
+        islands = None
+        if exp is not None:
+            if exp.states is not None:
+                islands = exp.states
+            else:
+                states = {i: st for out in self._call("states").values()
+                          for i, st in out.items()}
+                islands = [states[i] for i in range(self.cfg.islands)]
         state: dict[str, Any] = {
             "format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_FORMAT_VERSION,
             "version": __version__, "done": done,
@@ -431,28 +683,37 @@ class SearchDriver:
             "progress_lines": self.progress_lines,
             "event_lines": self.event_lines,
             "last_report": self._last_report,
+            "worker_restarts": self.worker_restarts,
             "experiment": None if exp is None else {
                 "index": exp.index,
-                "search_specs": [s.to_dict() for s in exp.search_specs],
+                "group_specs": [[s.to_dict() for s in g] for g in exp.group_specs],
                 "select_specs": [s.to_dict() for s in exp.select_specs],
                 "best": exp.best if math.isfinite(exp.best) else None,
-                "island": exp.island.to_state(),
+                "stepped": exp.stepped,
+                "migrations": exp.migrations,
+                "migration_rng": exp.migration_rng.bit_generator.state,
+                "islands": islands,
             },
         }
-        self.run_dir.write_json(CHECKPOINT, state, indent=None)
+        self._snapshot = state
+        if self.run_dir is not None:
+            self.run_dir.write_json(CHECKPOINT, state, indent=None)
 
     @classmethod
     def resume(cls, run_dir: RunDir,
                progress: Callable[[ProgressRecord], None] | None = None,
                on_event: Callable[[dict], None] | None = None,
-               checkpoint_every_s: float = 30.0) -> SearchDriver:
+               checkpoint_every_s: float = 30.0, *,
+               backend: Backend | None = None,
+               workers: int | None = 1) -> SearchDriver:
         """Rebuild a run from its checkpoint; every value is validated and a bad
         one is refused with the file and key named."""
         path = run_dir.path / CHECKPOINT
         state = run_dir.read_json(CHECKPOINT)
         try:
             driver = cls._from_state(state, run_dir, progress, on_event,
-                                     checkpoint_every_s)
+                                     checkpoint_every_s, backend=backend,
+                                     workers=workers)
         except StateError as err:
             raise StateError(f"{path}: {err}") from None
         except AutoMLZeroError as err:  # e.g. a bad config inside the checkpoint
@@ -462,25 +723,28 @@ class SearchDriver:
         return driver
 
     @classmethod
-    def _from_state(cls, state: Any, run_dir: RunDir,
+    def _from_state(cls, state: Any, run_dir: RunDir | None,
                     progress: Callable[[ProgressRecord], None] | None,
                     on_event: Callable[[dict], None] | None,
-                    checkpoint_every_s: float) -> SearchDriver:
+                    checkpoint_every_s: float, *, backend: Backend | None = None,
+                    workers: int | None = 1) -> SearchDriver:
         require(state, dict, "checkpoint")
         if state.get("format") != CHECKPOINT_FORMAT:
             raise StateError("format: not an automl_zero checkpoint")
         version = state.get("format_version")
-        if version != CHECKPOINT_FORMAT_VERSION:
+        if version not in (2, CHECKPOINT_FORMAT_VERSION):
             raise StateError(f"format_version: {version!r} is not supported (this "
-                             f"version reads {CHECKPOINT_FORMAT_VERSION})")
+                             f"version reads 2 and {CHECKPOINT_FORMAT_VERSION})")
         if state.get("done") is True:
-            raise StateError(f"this run has finished (see {run_dir.path / RESULT}); "
+            where = "" if run_dir is None else f" (see {run_dir.path / RESULT})"
+            raise StateError(f"this run has finished{where}; "
                              f"start a new one with `automl-zero search`")
         cfg = config_from_dict(require(state.get("config"), dict, "config"),
                                str(state.get("config_source", "checkpoint")),
                                ignore_removed=True)
         seed = check_int(state.get("seed"), "seed", 1, 2**63 - 1)
-        driver = cls(cfg, run_dir, seed, progress, on_event, checkpoint_every_s)
+        driver = cls(cfg, run_dir, seed, progress, on_event, checkpoint_every_s,
+                     backend=backend, workers=workers)
         driver.rng.bit_generator.state = check_rng_state(
             require(state.get("rng"), dict, "rng"), type(driver.rng.bit_generator), "rng")
         best_select = state.get("best_select")
@@ -508,25 +772,63 @@ class SearchDriver:
         driver.progress_lines = check_int(state.get("progress_lines"), "progress_lines")
         driver.event_lines = check_int(state.get("event_lines"), "event_lines")
         driver._last_report = check_int(state.get("last_report"), "last_report")
+        driver.worker_restarts = check_int(state.get("worker_restarts", 0),
+                                           "worker_restarts")
+        driver._snapshot = state
         e = state.get("experiment")
         if e is not None:
-            require(e, dict, "experiment")
-            specs = [[TaskSpec.from_dict(require(s, dict, f"experiment.{key}[{i}]"),
-                                         f"experiment.{key}[{i}]")
-                      for i, s in enumerate(check_list(e.get(key), f"experiment.{key}",
-                                                       max_length=10_000))]
-                     for key in ("search_specs", "select_specs")]
-            index = check_int(e.get("index"), "experiment.index")
-            evaluator = build.search_evaluator(cfg, specs[0], 0)
-            island = Island.from_state(build.evolution_settings(cfg), evaluator,
-                                       e.get("island"), "experiment.island")
-            exp = _Experiment(index, specs[0], specs[1], island)
-            best_seen = e.get("best")
-            exp.best = (-math.inf if best_seen is None
-                        else check_float(best_seen, "experiment.best", 0.0, 1.0))
-            driver.exp = exp
+            driver.exp = _experiment_from_state(cfg, e, version, seed)
             driver._rate_mark = (driver.elapsed_before, driver.total_individuals)
         return driver
+
+
+def _specs(items: Any, where: str) -> list[TaskSpec]:
+    return [TaskSpec.from_dict(require(s, dict, f"{where}[{i}]"), f"{where}[{i}]")
+            for i, s in enumerate(check_list(items, where, max_length=10_000))]
+
+
+def _experiment_from_state(cfg: Config, e: Any, version: int, seed: int) -> _Experiment:
+    """The experiment of a checkpoint (islands kept as states until the
+    workers get them); format 2 had one island."""
+    require(e, dict, "experiment")
+    index = check_int(e.get("index"), "experiment.index")
+    if version == 2:
+        group_specs = [_specs(e.get("search_specs"), "experiment.search_specs")]
+        states = [require(e.get("island"), dict, "experiment.island")]
+    else:
+        groups = check_list(e.get("group_specs"), "experiment.group_specs",
+                            len(cfg.search_groups()))
+        group_specs = [_specs(g, f"experiment.group_specs[{k}]")
+                       for k, g in enumerate(groups)]
+        states = [require(s, dict, f"experiment.islands[{i}]") for i, s in
+                  enumerate(check_list(e.get("islands"), "experiment.islands",
+                                       cfg.islands))]
+    if len(states) != cfg.islands:
+        raise StateError(f"experiment: {len(states)} island(s) saved, the config has "
+                         f"{cfg.islands}")
+    # Validate every island here (the workers rebuild them later).
+    settings = build.evolution_settings(cfg)
+    groups = cfg.island_group_of()
+    tasks = [make_tasks(g) for g in group_specs]
+    for i, state in enumerate(states):
+        where = "experiment.island" if version == 2 else f"experiment.islands[{i}]"
+        Island.from_state(settings, build.search_evaluator_on_tasks(
+            cfg, tasks[groups[i]], 0), state, where)
+    select_specs = _specs(e.get("select_specs"), "experiment.select_specs")
+    migration_rng = np.random.default_rng([seed, 3, index])
+    if version != 2:
+        migration_rng.bit_generator.state = check_rng_state(
+            require(e.get("migration_rng"), dict, "experiment.migration_rng"),
+            type(migration_rng.bit_generator), "experiment.migration_rng")
+    exp = _Experiment(index, group_specs, select_specs, [], migration_rng,
+                      stepped=check_int(e.get("stepped", 0), "experiment.stepped"),
+                      migrations=check_int(e.get("migrations", 0),
+                                           "experiment.migrations"),
+                      states=states)
+    best_seen = e.get("best")
+    exp.best = (-math.inf if best_seen is None
+                else check_float(best_seen, "experiment.best", 0.0, 1.0))
+    return exp
 
 
 def _why(cfg: Config, select: float, passed: bool, per_task: np.ndarray | None) -> str:
@@ -553,7 +855,8 @@ def _seed(rng: np.random.Generator) -> int:
 def search(config: Config | str | Path, *, seed: int | None = None,
            out: str | Path | None = None,
            progress: Callable[[ProgressRecord], None] | None = None,
-           overrides: Sequence[str] = ()) -> SearchResult:
+           overrides: Sequence[str] = (), workers: int | None = 1,
+           backend: str = "local", address: str | None = None) -> SearchResult:
     """Run a whole search (experiments on T_search, selection on T_select, the
     final evaluation on T_final) and return its result.
 
@@ -561,19 +864,29 @@ def search(config: Config | str | Path, *, seed: int | None = None,
     are ``key=value`` strings, as the CLI's ``--set``). ``seed`` overrides the
     config's ``random_seed``. ``out`` is the run directory (checkpoints, logs,
     result files; it must not hold another run); ``None`` runs without files.
+    ``workers`` processes run the islands (None: one per core, at most one per
+    island) on ``backend`` ``"local"`` or ``"ray"`` (``address``: a Ray
+    cluster's; None starts a local Ray runtime). The result does not depend
+    on the workers or the backend.
     """
     from automl_zero.config import load_config
 
     cfg = config if isinstance(config, Config) else load_config(config, overrides)
-    if out is None:
-        return SearchDriver(cfg, None, seed, progress).run()
-    with RunDir.create(Path(out)) as run_dir:
-        return SearchDriver(cfg, run_dir, seed, progress).run()
+    with make_backend(backend, workers, cfg.islands, address) as runner:
+        if out is None:
+            return SearchDriver(cfg, None, seed, progress, backend=runner).run()
+        with RunDir.create(Path(out)) as run_dir:
+            return SearchDriver(cfg, run_dir, seed, progress, backend=runner).run()
 
 
 def resume(out: str | Path, *,
-           progress: Callable[[ProgressRecord], None] | None = None) -> SearchResult:
-    """Continue the stopped or killed run in directory ``out`` to its end."""
+           progress: Callable[[ProgressRecord], None] | None = None,
+           workers: int | None = 1, backend: str = "local",
+           address: str | None = None) -> SearchResult:
+    """Continue the stopped or killed run in directory ``out`` to its end (on
+    any backend and worker count: the result is the same)."""
     with RunDir.open(Path(out)) as run_dir:
-        return SearchDriver.resume(run_dir, progress).run()
-
+        driver = SearchDriver.resume(run_dir, progress)
+        with make_backend(backend, workers, driver.cfg.islands, address) as runner:
+            driver._backend, driver._own_backend = runner, False
+            return driver.run()

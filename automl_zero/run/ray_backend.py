@@ -1,0 +1,132 @@
+"""The Ray backend: one Ray actor per worker, each an ``IslandHost``
+(docs/semantics.md §11; README "Running on a Ray cluster").
+
+Ray is an optional extra (``pip install "automl-zero[ray]"``). With an
+``address`` the run joins that cluster (started with ``ray start --head``;
+its token authentication stays on: the driver sets ``RAY_AUTH_MODE=token``
+unless the environment says otherwise, and reads the token Ray wrote). Without
+one, a Ray runtime is started for this run on this machine, on loopback only,
+and stopped at the end. A run's task data goes to the object store once per
+experiment and every actor reads it from there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from automl_zero.errors import AutoMLZeroError
+from automl_zero.run.workers import Backend, IslandHost, WorkerLostError
+
+__all__ = ["RayBackend"]
+
+
+class _Host(IslandHost):
+    """An ``IslandHost`` as a Ray actor: the task data arrives as a top-level
+    argument, which Ray resolves from the object store."""
+
+    def call_with(self, command: str, kwargs: Mapping[str, Any], tasks: Any = None
+                  ) -> Any:
+        if tasks is not None:
+            kwargs = {**kwargs, "tasks": tasks}
+        return self.call(command, kwargs)
+
+
+class RayBackend(Backend):
+    """Islands on Ray actors (one CPU each)."""
+
+    name = "ray"
+
+    def __init__(self, workers: int | None = None, islands: int = 1,
+                 address: str | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise AutoMLZeroError(
+                "the ray backend needs Ray: pip install 'automl-zero[ray]'") from None
+        self._ray = ray
+        self._started = False
+        if not ray.is_initialized():
+            if address is None:
+                # A runtime of our own: every Ray server on 127.0.0.1.
+                os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+                ray.init(num_cpus=workers or None, include_dashboard=False,
+                         log_to_driver=False, configure_logging=False)
+            else:
+                # A cluster from `ray start --head`: token authentication is on.
+                os.environ.setdefault("RAY_AUTH_MODE", "token")
+                try:
+                    ray.init(address=address, log_to_driver=False,
+                             configure_logging=False)
+                except Exception as err:  # noqa: BLE001 - Ray raises many kinds
+                    raise AutoMLZeroError(
+                        f"cannot join the Ray cluster at {address}: "
+                        f"{type(err).__name__}: {err}") from None
+            self._started = True
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.num_workers = max(1, min(workers or cpus, max(1, islands)))
+        self._actor_class = ray.remote(num_cpus=1)(_Host)
+        self._actors: list[Any] = []
+        self._start()
+
+    def _start(self) -> None:
+        self._actors = [self._actor_class.remote() for _ in range(self.num_workers)]
+
+    def describe(self) -> str:
+        return f"ray backend, {self.num_workers} actor(s)"
+
+    def run(self, calls: Mapping[int, tuple[str, Mapping[str, Any]]]) -> dict[int, Any]:
+        ray = self._ray
+        shared: dict[int, Any] = {}  # id of a task list -> its object reference
+        refs = {}
+        for w, (command, kwargs) in calls.items():
+            tasks = kwargs.get("tasks")
+            rest = {k: v for k, v in kwargs.items() if k != "tasks"}
+            ref = None
+            if tasks is not None:
+                ref = shared.get(id(tasks))
+                if ref is None:
+                    ref = shared[id(tasks)] = ray.put(tasks)
+            refs[w] = self._actors[w].call_with.remote(command, rest, ref)
+        results: dict[int, Any] = {}
+        lost: list[int] = []
+        errors: list[BaseException] = []
+        for w, ref in refs.items():
+            try:
+                results[w] = ray.get(ref)
+            except ray.exceptions.RayActorError:
+                lost.append(w)
+            except ray.exceptions.RayTaskError as err:
+                cause = err.as_instanceof_cause()
+                errors.append(cause)
+        if lost:
+            raise WorkerLostError(lost)
+        if errors:
+            first = errors[0]
+            if isinstance(first, AutoMLZeroError):
+                raise first
+            raise AutoMLZeroError(f"a Ray worker failed: {first}")
+        return results
+
+    @property
+    def actors(self) -> list[Any]:
+        return list(self._actors)
+
+    def restart(self) -> None:
+        self._kill()
+        self._start()
+
+    def _kill(self) -> None:
+        for actor in self._actors:
+            with contextlib.suppress(Exception):  # already gone
+                self._ray.kill(actor)
+        self._actors = []
+
+    def close(self) -> None:
+        if self._ray.is_initialized():
+            self._kill()
+            if self._started:
+                self._ray.shutdown()
+                self._started = False
