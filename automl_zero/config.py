@@ -174,6 +174,10 @@ class Config:
     migration_every: int = 0  # individuals per island between migrations; 0: never
     migration_fraction: float = 0.5  # of the population sent and replaced
     island_groups: tuple[IslandGroup, ...] = ()  # empty: every island on search_tasks
+    # Check the islands' best on T_select every this many individuals (over all
+    # islands, at progress reports) when it improved, and end the experiment
+    # as soon as it passes sufficient_fitness; 0: only at the end (the original).
+    select_every: int = 0
     # --- T_select and T_final ---
     select_tasks: tuple[TaskSpec, ...] = ()
     final_tasks: tuple[TaskSpec, ...] = ()
@@ -405,6 +409,7 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "islands": _ints(1, 1_000_000),
     "migration_every": _ints(),
     "migration_fraction": lambda v, w: _check_float(v, w, 0.0, 1.0),
+    "select_every": _ints(),
 }
 assert set(_CHECKS) | set(_SUBTABLES) | {f"{c}_tasks" for c in TASK_COLLECTIONS} \
     | {"island_groups"} == set(_FIELDS)

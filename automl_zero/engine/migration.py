@@ -47,6 +47,10 @@ def migrate(emigrants: Sequence[Sequence[T]], rng: np.random.Generator) -> list[
         if k == 0 or not others:
             arrivals.append([])
             continue
-        picks = rng.choice(len(others), size=k, replace=k > len(others))
+        # The whole pool first (in random order), then, if an island wants
+        # more than the pool holds, the rest drawn again with replacement.
+        picks = list(rng.permutation(len(others))[:k])
+        if k > len(others):
+            picks += list(rng.integers(0, len(others), size=k - len(others)))
         arrivals.append([others[int(p)] for p in picks])
     return arrivals

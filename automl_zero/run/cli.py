@@ -25,7 +25,7 @@ from automl_zero.language.ops import OPS
 from automl_zero.run import build
 from automl_zero.run.driver import ProgressRecord, SearchDriver
 from automl_zero.run.rundir import RunDir, new_run_dir
-from automl_zero.run.workers import BACKENDS, make_backend
+from automl_zero.run.workers import BACKENDS, default_workers, make_backend
 from automl_zero.tasks import make_tasks
 
 __all__ = ["main", "cli"]
@@ -493,6 +493,73 @@ def bench_search(seeds: int, time_limit: float, individuals: int, keying_seeds: 
     click.echo(f"time to T_select: median {np.median(times):.1f} s over {seeds} seeds "
                f"({solved} solved within {time_limit:.0f} s; min {min(times):.1f} s, "
                f"max {max(times):.1f} s)")
+
+
+@bench.command("scale")
+@click.option("--part", "parts", multiple=True,
+              type=click.Choice(["throughput", "select", "hurdles", "islands"]),
+              help="What to measure (default: all four).")
+@click.option("--seeds", type=click.IntRange(1), default=10, show_default=True,
+              help="Demo searches for the time to T_select.")
+@click.option("--workers", type=click.IntRange(1), default=2, show_default=True,
+              help="Workers for the time to T_select and the many-islands run.")
+@click.option("--islands", type=click.IntRange(1), default=None,
+              help="Islands for the throughput and the time to T_select "
+                   "(default: the config's, at least 2 for the throughput).")
+@click.option("--hurdle-seeds", type=click.IntRange(1), default=5, show_default=True)
+@click.option("--hurdle-steps", type=click.IntRange(1000), default=20_000_000,
+              show_default=True, help="Train steps per hurdle experiment.")
+@click.option("--config", "config_path", default="configs/demo_linear.toml",
+              show_default=True, help="Demo config.")
+def bench_scale(parts: tuple[str, ...], seeds: int, workers: int, islands: int | None,
+                hurdle_seeds: int, hurdle_steps: int, config_path: str) -> None:
+    """Scale-out: individuals/s on 1 and 2 workers, time to T_select, hurdles'
+    saving, 64 islands on 2 workers."""
+    import numpy as np
+
+    from automl_zero.run import bench_scale as bs
+
+    parts = parts or ("throughput", "select", "hurdles", "islands")
+    click.echo(f"automl-zero {__version__} scale-out benchmark ({default_workers()} "
+               f"cores visible)")
+    click.echo(f"starting 2 worker processes: {bs.worker_startup_seconds(2):.2f} s")
+    if "throughput" in parts:
+        n = islands or max(2, load_config(config_path).islands)
+        rates = bs.measure_throughput(config_path, islands=n, report=lambda w, r: click.echo(
+            f"  {n} islands on {w} worker(s): {r:,.0f} individuals/s"))
+        click.echo(f"throughput, {n} islands: 1 worker {rates[1]:,.0f}/s, 2 workers "
+                   f"{rates[2]:,.0f}/s: {rates[2] / rates[1]:.2f}x (medians of 3)")
+    if "select" in parts:
+        def report(r):  # noqa: ANN001
+            solved = f"{r.seconds:6.1f} s" if r.seconds is not None else "not solved"
+            click.echo(f"  seed {r.seed:3d}: T_select passed after {solved}, "
+                       f"{r.experiments} experiment(s), {r.individuals:,} individuals")
+        found = bs.measure_time_to_select(range(1, seeds + 1), config_path, workers,
+                                          islands, report=report)
+        times = [r.seconds if r.seconds is not None else np.inf for r in found]
+        click.echo(f"time to T_select on {workers} worker(s): median "
+                   f"{np.median(times):.1f} s over {seeds} seeds")
+    if "hurdles" in parts:
+        def report_h(r):  # noqa: ANN001
+            click.echo(f"  seed {r.seed} hurdles {'on ' if r.hurdles else 'off'}: "
+                       f"{r.individuals_per_s:8,.0f} individuals/s, {r.individuals:,} "
+                       f"individuals in {r.train_steps:,} train steps, T_select "
+                       f"{r.select_fitness:.4f}"
+                       + ("" if r.savings is None else f", saved {r.savings:.0%}"))
+        runs = bs.measure_hurdles(range(1, hurdle_seeds + 1), train_steps=hurdle_steps,
+                                  report=report_h)
+        on = [r for r in runs if r.hurdles]
+        off = [r for r in runs if not r.hurdles]
+        click.echo(f"hurdles: individuals/s {np.median([r.individuals_per_s for r in on]) / np.median([r.individuals_per_s for r in off]):.2f}x "
+                   f"(medians), T_select fitness {np.mean([r.select_fitness for r in on]):.4f} "
+                   f"with vs {np.mean([r.select_fitness for r in off]):.4f} without "
+                   f"(means over {hurdle_seeds} seeds, same train steps)")
+    if "islands" in parts:
+        m = bs.measure_many_islands(workers=workers, config=config_path)
+        click.echo(f"{m.islands} islands on {m.workers} workers: {m.seconds:.1f} s to a "
+                   f"result ({m.individuals:,} individuals, {m.migrations} migrations, "
+                   f"{m.seconds_per_migration * 1e3:.0f} ms per migration, T_select "
+                   f"{m.select_fitness:.4f})")
 
 
 def main(argv: list[str] | None = None) -> None:

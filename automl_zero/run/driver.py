@@ -132,6 +132,10 @@ class _Experiment:
     migrations: int = 0
     best: float = -math.inf  # best search fitness seen (for best_changed events)
     states: list[dict] | None = None  # islands to restore on the workers (resume)
+    migration_seconds: float = 0.0  # wall time spent migrating (this process)
+    last_select: int = 0  # individuals at the last T_select check (select_every)
+    checked_best: float = -math.inf  # best search fitness at that check
+    passed: bool = False  # a check passed sufficient_fitness: the experiment ends
 
     @property
     def individuals(self) -> int:
@@ -196,6 +200,10 @@ class SearchDriver:
         self._last_report = 0  # experiment individuals at the last progress record
         self._rate_mark: tuple[float, int] | None = None  # None: not measuring yet
         self._round_batches = 1
+        # Rounds' wall time, and the time workers spent on islands in them:
+        # busy / (workers x round) is how well the workers were used.
+        self.round_seconds = 0.0
+        self.busy_seconds = 0.0
         self._tasks: list | None = None  # the experiment's search tasks per group
 
     # ------------------------------------------------------------- utilities
@@ -348,6 +356,8 @@ class SearchDriver:
         t0 = time.perf_counter()
         self._collect(self._call("step", batches=batches, batch_size=cfg.batch_size))
         seconds = time.perf_counter() - t0
+        self.busy_seconds += sum(r.seconds for r in exp.reports)
+        self.round_seconds += seconds
         exp.stepped += batches * cfg.batch_size
         self.total_individuals += exp.individuals - before
         # The next round's length (does not change any result: islands check
@@ -368,6 +378,7 @@ class SearchDriver:
         exp.migrations += 1
         if k == 0 or len(active) < 2:
             return
+        t0 = time.perf_counter()
         by_worker = self._workers_of()
         sent = self.backend.run({
             w: ("emigrants", {"counts": {i: k for i in islands if i in active}})
@@ -382,6 +393,7 @@ class SearchDriver:
             for w, islands in by_worker.items()}))
         # Evaluating the arrivals is work done but they are not new individuals.
         assert exp.individuals == before
+        exp.migration_seconds += time.perf_counter() - t0
 
     def _budget(self) -> tuple[str, float]:
         """The tightest budget of the experiment and the fraction used (per
@@ -436,9 +448,31 @@ class SearchDriver:
         self.progress_lines += 1
         if self.progress is not None:
             self.progress(record)
+        self._maybe_select(best)
+
+    def _maybe_select(self, best: float) -> None:
+        """``select_every``: at a progress report, when the best search fitness
+        improved since the last check and enough individuals passed, check the
+        islands' best on T_select; passing ends the experiment (its final
+        selection then runs as usual)."""
+        exp, cfg = self.exp, self.cfg
+        if (not cfg.select_every or cfg.sufficient_fitness is None
+                or exp.individuals - exp.last_select < cfg.select_every
+                or best <= exp.checked_best or not exp.select_specs):
+            return
+        exp.last_select, exp.checked_best = exp.individuals, best
+        candidates = self._islands_best()
+        evaluator = build.plain_evaluator(cfg, exp.select_specs, _seed(self.rng))
+        scores = evaluator.evaluate_many([c[2] for c in candidates]).fitness
+        passed = bool(scores.max() > cfg.sufficient_fitness)
+        self._emit("select_check", experiment=exp.index, individuals=exp.individuals,
+                   select_fitness=float(scores.max()), passed=passed)
+        exp.passed = passed
 
     def _experiment_done(self) -> str | None:
         cfg = self.cfg
+        if self.exp.passed:
+            return "sufficient_fitness"
         if not self.exp.done():
             return None
         reports = self.exp.reports
@@ -497,7 +531,8 @@ class SearchDriver:
                    search_fitness=search_fitness, select_fitness=select, passed=passed,
                    why=_why(cfg, select, passed, per_task), island=island,
                    individuals=exp.individuals, train_steps=exp.train_steps,
-                   migrations=exp.migrations)
+                   migrations=exp.migrations,
+                   migration_s=round(exp.migration_seconds, 3))
         stop = (cfg.sufficient_fitness is not None
                 and self.best_select > cfg.sufficient_fitness)
         if stop and self.time_to_select is None:
@@ -692,6 +727,10 @@ class SearchDriver:
                 "stepped": exp.stepped,
                 "migrations": exp.migrations,
                 "migration_rng": exp.migration_rng.bit_generator.state,
+                "last_select": exp.last_select,
+                "checked_best": (exp.checked_best if math.isfinite(exp.checked_best)
+                                 else None),
+                "passed": exp.passed,
                 "islands": islands,
             },
         }
@@ -828,6 +867,11 @@ def _experiment_from_state(cfg: Config, e: Any, version: int, seed: int) -> _Exp
     best_seen = e.get("best")
     exp.best = (-math.inf if best_seen is None
                 else check_float(best_seen, "experiment.best", 0.0, 1.0))
+    exp.last_select = check_int(e.get("last_select", 0), "experiment.last_select")
+    checked = e.get("checked_best")
+    exp.checked_best = (-math.inf if checked is None
+                        else check_float(checked, "experiment.checked_best", 0.0, 1.0))
+    exp.passed = require(e.get("passed", False), bool, "experiment.passed")
     return exp
 
 

@@ -41,6 +41,10 @@ class RayBackend(Backend):
 
     def __init__(self, workers: int | None = None, islands: int = 1,
                  address: str | None = None) -> None:
+        if address is None:
+            # A runtime of our own: every Ray server on 127.0.0.1. Ray reads
+            # this when it is first imported.
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
             import ray
         except ImportError:
@@ -50,10 +54,15 @@ class RayBackend(Backend):
         self._started = False
         if not ray.is_initialized():
             if address is None:
-                # A runtime of our own: every Ray server on 127.0.0.1.
-                os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-                ray.init(num_cpus=workers or None, include_dashboard=False,
-                         log_to_driver=False, configure_logging=False)
+                if os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER") == "0":
+                    # Ray was imported before the variable was set (by the
+                    # caller): tell the driver side too.
+                    with contextlib.suppress(Exception):
+                        ray._private.ray_constants.ENABLE_RAY_CLUSTER = False
+                # Our own runtime, never a cluster that happens to run here.
+                ray.init(address="local", num_cpus=workers or None,
+                         include_dashboard=False, log_to_driver=False,
+                         configure_logging=False)
             else:
                 # A cluster from `ray start --head`: token authentication is on.
                 os.environ.setdefault("RAY_AUTH_MODE", "token")

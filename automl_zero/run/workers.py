@@ -8,7 +8,7 @@ save state). A *backend* runs one host per worker and carries the commands:
 * ``InProcessBackend`` — one host in the driver's own process (one worker:
   no processes, no copies);
 * ``LocalBackend`` — one process per worker on this machine, commands over
-  pipes (``multiprocessing``, spawn start method);
+  authenticated Unix sockets (``multiprocessing.connection``);
 * ``RayBackend`` (``automl_zero.run.ray_backend``) — one Ray actor per worker.
 
 Every backend answers ``run({worker: (command, kwargs)})`` with each worker's
@@ -21,13 +21,18 @@ their random streams, and the driver decides everything between islands.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
 import os
+import secrets
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
+import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Client, Connection, Listener, wait
 from typing import Any
 
 import numpy as np
@@ -84,6 +89,7 @@ class IslandReport:
     fec_hit_rate: float | None
     hurdle_saved: int  # train steps hurdles avoided so far
     done: bool  # the island's budget is spent
+    seconds: float = 0.0  # spent on this island by the command that reported
 
 
 class IslandHost:
@@ -128,7 +134,9 @@ class IslandHost:
         whose budget is not spent; an island stops at its budget exactly as a
         lone island does (checked after every batch)."""
         cfg = self.cfg
-        for island in self.islands.values():
+        seconds = {}
+        for i, island in self.islands.items():
+            t0 = time.perf_counter()
             for _ in range(batches):
                 if _spent(cfg, island):
                     break
@@ -136,7 +144,8 @@ class IslandHost:
                 if cfg.max_individuals:
                     n = min(n, cfg.max_individuals - island.individuals)
                 island.step(n)
-        return self.reports()
+            seconds[i] = time.perf_counter() - t0
+        return self.reports(seconds)
 
     def emigrants(self, counts: Mapping[int, int]) -> dict[int, list[Algorithm]]:
         """``counts[i]`` random members of island i (they stay there too)."""
@@ -157,7 +166,7 @@ class IslandHost:
         """Each island's whole state (JSON-serialisable)."""
         return {i: island.to_state() for i, island in self.islands.items()}
 
-    def reports(self) -> list[IslandReport]:
+    def reports(self, seconds: Mapping[int, float] | None = None) -> list[IslandReport]:
         out = []
         for i, island in self.islands.items():
             mean, stdev, _ = island.stats()
@@ -166,7 +175,7 @@ class IslandHost:
                 i, island.individuals, island.train_steps, island.best_fitness(),
                 mean, stdev, None if fec is None else fec.hit_rate(),
                 int(getattr(island.evaluator, "hurdle_steps_saved", 0)),
-                _spent(self.cfg, island)))
+                _spent(self.cfg, island), (seconds or {}).get(i, 0.0)))
         return out
 
     def ping(self) -> int:
@@ -230,7 +239,8 @@ class InProcessBackend(Backend):
 
 
 def _serve(conn: Connection) -> None:
-    """A worker process: run commands from the driver until told to stop."""
+    """A worker process: run commands from the driver until told to stop (or
+    until the driver is gone)."""
     # Ctrl-C goes to the whole process group: the driver alone decides to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     host = IslandHost()
@@ -250,12 +260,34 @@ def _serve(conn: Connection) -> None:
             result = ("error", traceback.format_exc())
         try:
             conn.send(result)
+        except (BrokenPipeError, EOFError, OSError):
+            return  # the driver is gone
         except Exception:  # noqa: BLE001 - e.g. an unpicklable exception
             conn.send(("error", traceback.format_exc()))
 
 
+_KEY_VARIABLE = "AUTOML_ZERO_WORKER_KEY"
+_START_TIMEOUT_S = 120.0
+
+
+def serve_at(address: str) -> None:
+    """A worker's main: listen on the Unix socket ``address`` for the driver
+    (authenticated with the key in ``AUTOML_ZERO_WORKER_KEY``), then serve it."""
+    key = bytes.fromhex(os.environ.pop(_KEY_VARIABLE))
+    listener = Listener(address, family="AF_UNIX", authkey=key)
+    try:
+        conn = listener.accept()
+    finally:
+        with contextlib.suppress(OSError):  # the driver may have removed the file
+            listener.close()
+    _serve(conn)
+
+
 class LocalBackend(Backend):
-    """Worker processes on this machine (spawned: no state inherited by fork)."""
+    """Worker processes on this machine. Each is a fresh interpreter
+    (``python -m automl_zero.run._worker``; nothing of the caller's script is
+    imported, so no ``if __name__ == "__main__"`` guard is needed) talking to the
+    driver over an authenticated Unix socket in a private directory."""
 
     name = "local"
 
@@ -263,20 +295,44 @@ class LocalBackend(Backend):
         if num_workers < 1:
             raise ValueError(f"workers must be >= 1, got {num_workers}")
         self.num_workers = int(num_workers)
-        self._ctx = mp.get_context("spawn")
-        self._procs: list[Any] = []
+        self._procs: list[subprocess.Popen] = []
         self._conns: list[Connection] = []
+        self._busy: set[int] = set()  # workers whose answer was not read
         self._start()
 
     def _start(self) -> None:
-        for _ in range(self.num_workers):
-            parent, child = self._ctx.Pipe()
-            proc = self._ctx.Process(target=_serve, args=(child,), daemon=True,
-                                     name="automl-zero-worker")
-            proc.start()
-            child.close()
-            self._procs.append(proc)
-            self._conns.append(parent)
+        directory = tempfile.mkdtemp(prefix="automl-zero-workers-")
+        key = secrets.token_bytes(32)
+        env = {**os.environ, _KEY_VARIABLE: key.hex()}
+        try:
+            addresses = [os.path.join(directory, f"worker{w}.sock")
+                         for w in range(self.num_workers)]
+            self._procs = [subprocess.Popen(
+                [sys.executable, "-m", "automl_zero.run._worker", address],
+                env=env, stdin=subprocess.DEVNULL) for address in addresses]
+            self._conns = [self._connect(proc, address, key)
+                           for proc, address in zip(self._procs, addresses, strict=True)]
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        self._busy = set()
+
+    @staticmethod
+    def _connect(proc: subprocess.Popen, address: str, key: bytes) -> Connection:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise WorkerError(f"a worker process exited at start (status "
+                                  f"{proc.returncode}); its error is above")
+            try:
+                return Client(address, family="AF_UNIX", authkey=key)
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise WorkerError("a worker process did not start within "
+                                      f"{_START_TIMEOUT_S:.0f} s") from None
+                time.sleep(0.01)
 
     @property
     def pids(self) -> list[int]:
@@ -284,42 +340,43 @@ class LocalBackend(Backend):
 
     def run(self, calls: Mapping[int, tuple[str, Mapping[str, Any]]]) -> dict[int, Any]:
         lost: list[int] = []
-        pending: dict[Any, int] = {}
+        # Answers left unread by an interrupted call (Ctrl-C) come first.
+        for w in sorted(self._busy):
+            try:
+                self._conns[w].recv()
+            except (EOFError, OSError):
+                lost.append(w)
+        self._busy = set()
+        if lost:
+            raise WorkerLostError(sorted(lost))
+        waiting: dict[Connection, int] = {}
         for w, message in calls.items():
             try:
                 self._conns[w].send(message)
             except (BrokenPipeError, OSError):
                 lost.append(w)
                 continue
-            pending[self._conns[w]] = w
-            pending[self._procs[w].sentinel] = w
+            waiting[self._conns[w]] = w
+            self._busy.add(w)
         results: dict[int, Any] = {}
         errors: list[str] = []
         known: AutoMLZeroError | None = None
-        waiting = {w for w in calls if w not in lost}
         while waiting:
-            for ready in wait(list(pending)):
-                w = pending.get(ready)
-                if w is None or w not in waiting:
-                    continue
-                conn = self._conns[w]
-                if ready is conn or conn.poll():
-                    try:
-                        status, value = conn.recv()
-                    except (EOFError, OSError):
-                        lost.append(w)
-                    else:
-                        if status == "ok":
-                            results[w] = value
-                        elif status == "known":
-                            known = value
-                        else:
-                            errors.append(f"worker {w}:\n{value}")
-                else:  # the process ended without answering
+            for conn in wait(list(waiting)):
+                w = waiting.pop(conn)
+                try:
+                    status, value = conn.recv()
+                except (EOFError, OSError):  # the process died
                     lost.append(w)
-                waiting.discard(w)
-                for key in [k for k, v in pending.items() if v == w]:
-                    del pending[key]
+                    continue
+                finally:
+                    self._busy.discard(w)
+                if status == "ok":
+                    results[w] = value
+                elif status == "known":
+                    known = value
+                else:
+                    errors.append(f"worker {w}:\n{value}")
         if lost:
             raise WorkerLostError(sorted(set(lost)))
         if known is not None:
@@ -330,7 +387,6 @@ class LocalBackend(Backend):
 
     def restart(self) -> None:
         self.close()
-        self._procs, self._conns = [], []
         self._start()
 
     def close(self) -> None:
@@ -338,13 +394,14 @@ class LocalBackend(Backend):
             with contextlib.suppress(BrokenPipeError, OSError):
                 conn.send(None)
         for proc in self._procs:
-            proc.join(timeout=5)
-            if proc.is_alive():
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.join(timeout=5)
+                proc.wait(timeout=5)
         for conn in self._conns:
             conn.close()
-        self._procs, self._conns = [], []
+        self._procs, self._conns, self._busy = [], [], set()
 
 
 def default_workers() -> int:
