@@ -30,21 +30,18 @@ __all__ = ["measure_throughput", "measure_time_to_select", "measure_hurdles",
 DEMO = "configs/demo_linear.toml"
 
 
-def _steady_rate(records: Sequence[ProgressRecord]) -> float:
-    """Individuals/s between the first and the last progress record."""
-    first, last = records[0], records[-1]
-    dt = last.elapsed_s - first.elapsed_s
-    return (last.total_individuals - first.total_individuals) / dt if dt > 0 else 0.0
-
-
 def _run(cfg: Config, seed: int, workers: int, events: list | None = None
-         ) -> tuple[list[ProgressRecord], object]:
+         ) -> tuple[list[ProgressRecord], object, float]:
+    """One run; its records, result and steady individuals/s (the search
+    loops' individuals over their wall time)."""
     records: list[ProgressRecord] = []
     with make_backend("local", workers, cfg.islands) as backend:
-        result = SearchDriver(cfg, None, seed, progress=records.append,
+        driver = SearchDriver(cfg, None, seed, progress=records.append,
                               on_event=None if events is None else events.append,
-                              backend=backend).run()
-    return records, result
+                              backend=backend)
+        result = driver.run()
+    rate = driver.searched_individuals / max(driver.search_seconds, 1e-9)
+    return records, result, rate
 
 
 def measure_throughput(config: str = DEMO, islands: int = 2,
@@ -60,8 +57,7 @@ def measure_throughput(config: str = DEMO, islands: int = 2,
     rates: dict[int, list[float]] = {w: [] for w in workers}
     for _ in range(repeats):
         for w in workers:
-            records, _ = _run(cfg, seed, w)
-            rate = _steady_rate(records)
+            _, _, rate = _run(cfg, seed, w)
             rates[w].append(rate)
             if report is not None:
                 report(w, rate)
@@ -130,8 +126,8 @@ def measure_hurdles(seeds: Sequence[int], config: str = "configs/baseline_digits
             cfg = load_config(config, base + (list(hurdle_keys) if on else []))
             cfg = load_config(config, base + (list(hurdle_keys) if on else [])
                               + [f"progress_every={cfg.population_size}"])
-            records, result = _run(cfg, seed, 1)
-            run = HurdleRun(seed, on, _steady_rate(records), result.total_individuals,
+            records, result, rate = _run(cfg, seed, 1)
+            run = HurdleRun(seed, on, rate, result.total_individuals,
                             result.total_train_steps, result.select_fitness,
                             records[-1].hurdle_savings)
             out.append(run)
@@ -162,7 +158,7 @@ def measure_many_islands(islands: int = 64, workers: int = 2,
                                "max_experiments=1", "progress_every=100000"])
     events: list[dict] = []
     t0 = time.perf_counter()
-    _, result = _run(cfg, seed, workers, events)
+    _, result, _ = _run(cfg, seed, workers, events)
     seconds = time.perf_counter() - t0
     end = next(e for e in events if e["event"] == "experiment_end")
     migrations = int(end.get("migrations", 0))

@@ -128,7 +128,12 @@ class _Experiment:
     select_specs: list[TaskSpec]
     reports: list[IslandReport]
     migration_rng: np.random.Generator
-    stepped: int = 0  # children each island was asked for since its initial population
+    # Children each island was asked for since its initial population.
+    stepped: list[int] = dataclasses.field(default_factory=list)
+    next_record: int = 0  # the stepped point of the next progress record
+    base_total: int = 0  # the run's individuals before this experiment
+    # Reports of islands at progress points not all islands have reached.
+    records: dict[int, dict[int, IslandReport]] = dataclasses.field(default_factory=dict)
     migrations: int = 0
     best: float = -math.inf  # best search fitness seen (for best_changed events)
     states: list[dict] | None = None  # islands to restore on the workers (resume)
@@ -140,6 +145,11 @@ class _Experiment:
     @property
     def individuals(self) -> int:
         return sum(r.individuals for r in self.reports)
+
+    def at(self, i: int) -> float:
+        """Island i's children asked for; a finished island counts as beyond
+        every point."""
+        return math.inf if self.reports[i].done else self.stepped[i]
 
     @property
     def train_steps(self) -> int:
@@ -199,11 +209,17 @@ class SearchDriver:
         self._last_checkpoint = self._t0
         self._last_report = 0  # experiment individuals at the last progress record
         self._rate_mark: tuple[float, int] | None = None  # None: not measuring yet
-        self._round_batches = 1
+        self._lengths: dict[int, int] = {}  # worker -> batches in its next round
+        self._targets: dict[int, tuple[int, float]] = {}  # running rounds' ends
+        self._align_to: int | None = None  # a point every island must reach
         # Rounds' wall time, and the time workers spent on islands in them:
         # busy / (workers x round) is how well the workers were used.
         self.round_seconds = 0.0
         self.busy_seconds = 0.0
+        # Wall time of the experiments' search loops (initial populations and
+        # selection excluded) and the individuals they evaluated (benchmarks).
+        self.search_seconds = 0.0
+        self.searched_individuals = 0
         self._tasks: list | None = None  # the experiment's search tasks per group
 
     # ------------------------------------------------------------- utilities
@@ -245,7 +261,9 @@ class SearchDriver:
         return out
 
     def _call(self, command: str, **kwargs: Any) -> dict[int, Any]:
-        """``command`` on every worker holding islands."""
+        """``command`` on every worker holding islands (after the running rounds)."""
+        if self.exp is not None:
+            self._settle()
         return self.backend.run({w: (command, kwargs) for w in self._workers_of()})
 
     def _collect(self, results: dict[int, list[IslandReport]]) -> None:
@@ -302,7 +320,11 @@ class SearchDriver:
         self._create_islands([IslandPlan(i, groups[i], seed=seeds[i])
                               for i in range(cfg.islands)])
         self._collect(self._call("initialize"))
-        self.total_individuals += self.exp.individuals
+        exp = self.exp
+        exp.stepped = [0] * cfg.islands
+        exp.next_record = self._record_every()
+        exp.base_total = self.total_individuals
+        self.total_individuals += exp.individuals
         # Individuals/s are measured from here: compilation and the initial
         # population's set-up are not part of the rate.
         self._rate_mark = (self.elapsed(), self.total_individuals)
@@ -320,55 +342,153 @@ class SearchDriver:
                               for i, state in enumerate(exp.states)])
         exp.states = None
         self._collect(self._call("reports"))
+        exp.base_total = self.total_individuals - exp.individuals
 
-    def _note_best(self) -> None:
+    def _note_best(self, reports: list[IslandReport] | None = None) -> None:
         exp = self.exp
-        best = max(r.best for r in exp.reports)
+        reports = exp.reports if reports is None else reports
+        best = max(r.best for r in reports)
         if best > exp.best:
             exp.best = best
-            island = max(exp.reports, key=lambda r: r.best).island
+            island = max(reports, key=lambda r: r.best).island
+            individuals = sum(r.individuals for r in reports)
             self._emit("best_changed", experiment=exp.index, island=island,
-                       individuals=exp.individuals,
-                       total_individuals=self.total_individuals, fitness=best)
+                       individuals=individuals,
+                       total_individuals=exp.base_total + individuals, fitness=best)
+
+    def _record_every(self) -> int:
+        """Children per island between progress records (whole batches)."""
+        cfg = self.cfg
+        batches = -(-cfg.progress_every // (cfg.islands * cfg.batch_size))
+        return max(1, batches) * cfg.batch_size
+
+    def _round_up(self, children: int) -> int:
+        return -(-children // self.cfg.batch_size) * self.cfg.batch_size
 
     def _next_migration(self) -> int | None:
         """Children per island at which the next migration happens."""
         every = self.cfg.migration_every
         if not every or self.cfg.islands < 2 or self.cfg.method != "REGULARIZED_EVOLUTION":
             return None
-        return (self.exp.migrations + 1) * every
+        return self._round_up((self.exp.migrations + 1) * every)
+
+    def _next_select(self) -> int | None:
+        """Children per island at which the next T_select check happens
+        (``select_every``, at progress points)."""
+        cfg = self.cfg
+        if not cfg.select_every or cfg.sufficient_fitness is None:
+            return None
+        every = self._record_every()
+        interval = max(1, -(-cfg.select_every // (cfg.islands * every))) * every
+        return (self.exp.last_select // interval + 1) * interval
+
+    def _barrier(self) -> int | None:
+        """The next point every island must reach before any goes on."""
+        points = [p for p in (self._next_migration(), self._next_select(),
+                              self._align_to) if p is not None]
+        return min(points) if points else None
 
     def _step(self) -> None:
-        """One round: every island whose budget is not spent evaluates the same
-        number of batches, then a migration when one is due."""
+        """Advance the islands: every idle worker starts a round (up to the next
+        barrier), one finished round is taken in, and at a barrier that every
+        island has reached, its migration or T_select check runs. Between
+        barriers workers run freely; progress records are taken at fixed
+        points of every island, so nothing depends on how rounds fall."""
         cfg = self.cfg
         exp = self.exp
-        batches = self._round_batches
-        due = self._next_migration()
-        if due is not None:
-            batches = min(batches, max(1, -(-(due - exp.stepped) // cfg.batch_size)))
-        # End the round at the batch that reaches the next progress report, so
-        # reports fall on the same individuals whatever the rounds' lengths.
-        active = sum(not r.done for r in exp.reports)
-        left = cfg.progress_every - (exp.individuals - self._last_report)
-        batches = min(batches, max(1, -(-left // (cfg.batch_size * max(1, active)))))
-        before = exp.individuals
-        t0 = time.perf_counter()
-        self._collect(self._call("step", batches=batches, batch_size=cfg.batch_size))
+        barrier = self._barrier()
+        for w, islands in self._workers_of().items():
+            if w in self._targets:
+                continue
+            live = [i for i in islands if not exp.reports[i].done]
+            if not live:
+                continue
+            start = max(exp.stepped[i] for i in live)
+            if barrier is not None and start >= barrier:
+                continue
+            target = start + self._lengths.get(w, 1) * cfg.batch_size
+            if barrier is not None:
+                target = min(target, barrier)
+            self.backend.submit(w, "step", {
+                "target": target, "batch_size": cfg.batch_size,
+                "starts": {i: exp.stepped[i] for i in islands},
+                "record_every": self._record_every()})
+            self._targets[w] = (target, time.perf_counter())
+        if self._targets:
+            self._take()
+        if self._targets or barrier is None:
+            return
+        if any(exp.at(i) < barrier for i in range(cfg.islands)):
+            return
+        # Every island is at the barrier (or finished).
+        if barrier == self._next_migration() and not exp.done():
+            self._migrate()
+        if barrier == self._next_select():
+            exp.last_select = barrier
+            self._select_check()
+        if barrier == self._align_to:
+            self._align_to = None
+
+    def _take(self) -> None:
+        """Take in the next finished round."""
+        exp = self.exp
+        w, (reports, records) = self.backend.collect()
+        target, t0 = self._targets.pop(w)
         seconds = time.perf_counter() - t0
-        self.busy_seconds += sum(r.seconds for r in exp.reports)
         self.round_seconds += seconds
-        exp.stepped += batches * cfg.batch_size
-        self.total_individuals += exp.individuals - before
-        # The next round's length (does not change any result: islands check
-        # their budget after every batch, migrations happen at fixed counts).
+        self.busy_seconds += sum(r.seconds for r in reports)
+        for r in reports:
+            exp.reports[r.island] = r
+            exp.stepped[r.island] = target
+        for point, reps in records.items():
+            exp.records.setdefault(point, {}).update({r.island: r for r in reps})
+        self.total_individuals = exp.base_total + exp.individuals
+        # The next round's length (changes no result).
+        batches = self._lengths.get(w, 1)
         if seconds > 0:
             scale = min(4.0, max(0.25, ROUND_SECONDS / seconds))
-            self._round_batches = int(min(MAX_ROUND_BATCHES, max(1, batches * scale)))
-        if due is not None and exp.stepped >= due and not exp.done():
-            self._migrate()
-        self._note_best()
-        self._report()
+            self._lengths[w] = int(min(MAX_ROUND_BATCHES, max(1, batches * scale)))
+        self._emit_records()
+
+    def _settle(self) -> None:
+        """Take in every running round (start none)."""
+        while self._targets:
+            self._take()
+
+    def _emit_records(self) -> None:
+        """Progress records whose point every island has reported (a finished
+        island reports its last state)."""
+        exp = self.exp
+        while True:
+            point = exp.next_record
+            if exp.done() and point > max(exp.stepped):
+                return
+            got = exp.records.get(point, {})
+            reps = []
+            for i in range(self.cfg.islands):
+                r = got.get(i)
+                if r is None:
+                    if not (exp.reports[i].done and exp.stepped[i] < point):
+                        return
+                    r = exp.reports[i]
+                reps.append(r)
+            exp.records.pop(point, None)
+            exp.next_record = point + self._record_every()
+            self._record(reps)
+
+    def _align(self) -> None:
+        """Bring every island to the same point (before a checkpoint), with no
+        round running."""
+        exp = self.exp
+        live = [exp.stepped[i] for i in range(self.cfg.islands)
+                if not exp.reports[i].done]
+        running = [t for t, _ in self._targets.values()]
+        if live:
+            self._align_to = max(live + running)
+            while self._align_to is not None and not exp.done():
+                self._step()
+        self._settle()
+        self._align_to = None
 
     def _migrate(self) -> None:
         """Random migration between the islands still searching (paper S3)."""
@@ -395,11 +515,10 @@ class SearchDriver:
         assert exp.individuals == before
         exp.migration_seconds += time.perf_counter() - t0
 
-    def _budget(self) -> tuple[str, float]:
+    def _budget(self, reports: list[IslandReport]) -> tuple[str, float]:
         """The tightest budget of the experiment and the fraction used (per
         island budgets: the mean over islands)."""
         cfg = self.cfg
-        reports = self.exp.reports
         used = [("max_train_steps", float(np.mean([r.train_steps for r in reports]))
                  / cfg.max_train_steps if cfg.max_train_steps else 0.0)]
         if cfg.max_individuals:
@@ -411,36 +530,44 @@ class SearchDriver:
         return name, float(min(1.0, fraction))
 
     def _report(self, force: bool = False) -> None:
+        """A progress record of the islands as they are now (at the start and
+        the end of an experiment; ``force``: even within ``progress_every``)."""
         exp = self.exp
-        individuals = exp.individuals
-        since = individuals - self._last_report
+        since = exp.individuals - self._last_report
         if since < self.cfg.progress_every and not (force and since > 0):
             return
+        self._record(exp.reports)
+
+    def _record(self, reports: list[IslandReport]) -> None:
+        """Write one progress record of the islands' ``reports``."""
+        exp = self.exp
+        individuals = sum(r.individuals for r in reports)
         self._last_report = individuals
-        reports = exp.reports
+        self._note_best(reports)
         means = [r.mean for r in reports]
         mean = stdev = None
         if not any(math.isnan(m) for m in means):  # random search: no population
             mean = float(np.mean(means))
             stdev = float(np.mean([r.stdev for r in reports]))
         best = max(r.best for r in reports)
+        total = exp.base_total + individuals
         now = self.elapsed()
         rate = 0.0
         if self._rate_mark is not None:
             t_mark, n_mark = self._rate_mark
             if now > t_mark:
-                rate = (self.total_individuals - n_mark) / (now - t_mark)
-        self._rate_mark = (now, self.total_individuals)
+                rate = (total - n_mark) / (now - t_mark)
+        self._rate_mark = (now, total)
         hits = [r.fec_hit_rate for r in reports]
         fec = None if hits[0] is None else float(np.mean(hits))
-        budget, used = self._budget()
+        budget, used = self._budget(reports)
         savings = None
+        train_steps = sum(r.train_steps for r in reports)
         if getattr(self.cfg, "hurdles", None) is not None:
             saved = sum(r.hurdle_saved for r in reports)
-            total = saved + exp.train_steps
-            savings = round(saved / total, 4) if total else 0.0
+            savings = round(saved / (saved + train_steps), 4) if saved else 0.0
         record = ProgressRecord(
-            exp.index, individuals, self.total_individuals, exp.train_steps,
+            exp.index, individuals, total, train_steps,
             round(now, 3), mean, stdev, best, fec, round(rate, 1), used, budget,
             len(reports), exp.migrations, savings)
         if self.run_dir is not None:
@@ -448,19 +575,17 @@ class SearchDriver:
         self.progress_lines += 1
         if self.progress is not None:
             self.progress(record)
-        self._maybe_select(best)
 
-    def _maybe_select(self, best: float) -> None:
-        """``select_every``: at a progress report, when the best search fitness
-        improved since the last check and enough individuals passed, check the
+    def _select_check(self) -> None:
+        """``select_every``: at a check point every island has reached, when
+        the best search fitness improved since the last check, evaluate the
         islands' best on T_select; passing ends the experiment (its final
         selection then runs as usual)."""
         exp, cfg = self.exp, self.cfg
-        if (not cfg.select_every or cfg.sufficient_fitness is None
-                or exp.individuals - exp.last_select < cfg.select_every
-                or best <= exp.checked_best or not exp.select_specs):
+        best = max(r.best for r in exp.reports)
+        if best <= exp.checked_best or not exp.select_specs:
             return
-        exp.last_select, exp.checked_best = exp.individuals, best
+        exp.checked_best = best
         candidates = self._islands_best()
         evaluator = build.plain_evaluator(cfg, exp.select_specs, _seed(self.rng))
         scores = evaluator.evaluate_many([c[2] for c in candidates]).fitness
@@ -620,10 +745,14 @@ class SearchDriver:
                 self._start_experiment()
                 self._check_stop()
                 self._maybe_checkpoint()
+            t0, n0 = time.perf_counter(), self.total_individuals
             while self._experiment_done() is None and not self._time_up():
                 self._step()
                 self._check_stop()
                 self._maybe_checkpoint()
+            self._settle()
+            self.search_seconds += time.perf_counter() - t0
+            self.searched_individuals += self.total_individuals - n0
             reason = self._experiment_done()
             if reason is None:  # time is up mid-experiment
                 if self.best_algorithm is None:
@@ -692,6 +821,8 @@ class SearchDriver:
             return  # nothing to write, and no worker can die alone
         exp = self.exp
         islands = None
+        if exp is not None and exp.states is None and exp.reports:
+            self._align()  # every island at one point, no round running
         if exp is not None:
             if exp.states is not None:
                 islands = exp.states
@@ -724,7 +855,8 @@ class SearchDriver:
                 "group_specs": [[s.to_dict() for s in g] for g in exp.group_specs],
                 "select_specs": [s.to_dict() for s in exp.select_specs],
                 "best": exp.best if math.isfinite(exp.best) else None,
-                "stepped": exp.stepped,
+                "stepped": list(exp.stepped),  # a copy: the snapshot must not change
+                "next_record": exp.next_record,
                 "migrations": exp.migrations,
                 "migration_rng": exp.migration_rng.bit_generator.state,
                 "last_select": exp.last_select,
@@ -821,6 +953,14 @@ class SearchDriver:
         return driver
 
 
+def _stepped(value: Any, islands: int) -> list[int]:
+    """Children asked for per island (format 2: one number for all)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [check_int(value, "experiment.stepped")] * islands
+    return [check_int(v, f"experiment.stepped[{i}]") for i, v in
+            enumerate(check_list(value, "experiment.stepped", islands))]
+
+
 def _specs(items: Any, where: str) -> list[TaskSpec]:
     return [TaskSpec.from_dict(require(s, dict, f"{where}[{i}]"), f"{where}[{i}]")
             for i, s in enumerate(check_list(items, where, max_length=10_000))]
@@ -860,7 +1000,9 @@ def _experiment_from_state(cfg: Config, e: Any, version: int, seed: int) -> _Exp
             require(e.get("migration_rng"), dict, "experiment.migration_rng"),
             type(migration_rng.bit_generator), "experiment.migration_rng")
     exp = _Experiment(index, group_specs, select_specs, [], migration_rng,
-                      stepped=check_int(e.get("stepped", 0), "experiment.stepped"),
+                      stepped=_stepped(e.get("stepped", 0), cfg.islands),
+                      next_record=check_int(e.get("next_record", 0),
+                                            "experiment.next_record"),
                       migrations=check_int(e.get("migrations", 0),
                                            "experiment.migrations"),
                       states=states)

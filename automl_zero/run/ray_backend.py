@@ -78,46 +78,44 @@ class RayBackend(Backend):
         self.num_workers = max(1, min(workers or cpus, max(1, islands)))
         self._actor_class = ray.remote(num_cpus=1)(_Host)
         self._actors: list[Any] = []
+        self._refs: dict[Any, int] = {}  # submitted, not collected -> worker
+        self._shared: tuple[Any, Any] | None = None  # (task lists, their reference)
         self._start()
 
     def _start(self) -> None:
         self._actors = [self._actor_class.remote() for _ in range(self.num_workers)]
+        self._refs = {}
 
     def describe(self) -> str:
         return f"ray backend, {self.num_workers} actor(s)"
 
-    def run(self, calls: Mapping[int, tuple[str, Mapping[str, Any]]]) -> dict[int, Any]:
+    def submit(self, worker: int, command: str, kwargs: Mapping[str, Any]) -> None:
         ray = self._ray
-        shared: dict[int, Any] = {}  # id of a task list -> its object reference
-        refs = {}
-        for w, (command, kwargs) in calls.items():
-            tasks = kwargs.get("tasks")
-            rest = {k: v for k, v in kwargs.items() if k != "tasks"}
-            ref = None
-            if tasks is not None:
-                ref = shared.get(id(tasks))
-                if ref is None:
-                    ref = shared[id(tasks)] = ray.put(tasks)
-            refs[w] = self._actors[w].call_with.remote(command, rest, ref)
-        results: dict[int, Any] = {}
-        lost: list[int] = []
-        errors: list[BaseException] = []
-        for w, ref in refs.items():
-            try:
-                results[w] = ray.get(ref)
-            except ray.exceptions.RayActorError:
-                lost.append(w)
-            except ray.exceptions.RayTaskError as err:
-                cause = err.as_instanceof_cause()
-                errors.append(cause)
-        if lost:
-            raise WorkerLostError(lost)
-        if errors:
-            first = errors[0]
-            if isinstance(first, AutoMLZeroError):
-                raise first
-            raise AutoMLZeroError(f"a Ray worker failed: {first}")
-        return results
+        tasks = kwargs.get("tasks")
+        ref = None
+        if tasks is not None:  # one copy in the object store per task list
+            if self._shared is None or self._shared[0] is not tasks:
+                self._shared = (tasks, ray.put(tasks))
+            ref = self._shared[1]
+        rest = {k: v for k, v in kwargs.items() if k != "tasks"}
+        self._refs[self._actors[worker].call_with.remote(command, rest, ref)] = worker
+
+    def collect(self) -> tuple[int, Any]:
+        ray = self._ray
+        done, _ = ray.wait(list(self._refs), num_returns=1)
+        w = self._refs.pop(done[0])
+        try:
+            return w, ray.get(done[0])
+        except ray.exceptions.RayActorError:
+            raise WorkerLostError([w]) from None
+        except ray.exceptions.RayTaskError as err:
+            cause = err.as_instanceof_cause()
+            if isinstance(cause, AutoMLZeroError):
+                raise cause from None
+            raise AutoMLZeroError(f"Ray worker {w} failed: {err}") from None
+
+    def outstanding(self) -> int:
+        return len(self._refs)
 
     @property
     def actors(self) -> list[Any]:

@@ -129,23 +129,31 @@ class IslandHost:
                 island.initialize()
         return self.reports()
 
-    def step(self, batches: int, batch_size: int) -> list[IslandReport]:
-        """Up to ``batches`` batches of ``batch_size`` children on every island
-        whose budget is not spent; an island stops at its budget exactly as a
-        lone island does (checked after every batch)."""
+    def step(self, target: int, batch_size: int, starts: Mapping[int, int],
+             record_every: int = 0
+             ) -> tuple[list[IslandReport], dict[int, list[IslandReport]]]:
+        """Every island i goes from ``starts[i]`` to ``target`` children asked
+        for, in batches of ``batch_size``; an island whose budget is spent asks
+        for nothing more (checked after every batch, as a lone island). Returns
+        the final reports and, for each multiple of ``record_every`` passed, the
+        islands' reports at that point (the driver's progress records)."""
         cfg = self.cfg
         seconds = {}
+        records: dict[int, list[IslandReport]] = {}
         for i, island in self.islands.items():
             t0 = time.perf_counter()
-            for _ in range(batches):
-                if _spent(cfg, island):
-                    break
-                n = batch_size
-                if cfg.max_individuals:
-                    n = min(n, cfg.max_individuals - island.individuals)
-                island.step(n)
+            stepped = starts[i]
+            while stepped < target:
+                if not _spent(cfg, island):
+                    n = batch_size
+                    if cfg.max_individuals:
+                        n = min(n, cfg.max_individuals - island.individuals)
+                    island.step(n)
+                stepped += batch_size
+                if record_every and stepped % record_every == 0:
+                    records.setdefault(stepped, []).append(self._report(i, island))
             seconds[i] = time.perf_counter() - t0
-        return self.reports(seconds)
+        return self.reports(seconds), records
 
     def emigrants(self, counts: Mapping[int, int]) -> dict[int, list[Algorithm]]:
         """``counts[i]`` random members of island i (they stay there too)."""
@@ -167,16 +175,17 @@ class IslandHost:
         return {i: island.to_state() for i, island in self.islands.items()}
 
     def reports(self, seconds: Mapping[int, float] | None = None) -> list[IslandReport]:
-        out = []
-        for i, island in self.islands.items():
-            mean, stdev, _ = island.stats()
-            fec = island.evaluator.fec
-            out.append(IslandReport(
-                i, island.individuals, island.train_steps, island.best_fitness(),
-                mean, stdev, None if fec is None else fec.hit_rate(),
-                int(getattr(island.evaluator, "hurdle_steps_saved", 0)),
-                _spent(self.cfg, island), (seconds or {}).get(i, 0.0)))
-        return out
+        return [self._report(i, island, (seconds or {}).get(i, 0.0))
+                for i, island in self.islands.items()]
+
+    def _report(self, i: int, island: Island, seconds: float = 0.0) -> IslandReport:
+        mean, stdev, _ = island.stats()
+        fec = island.evaluator.fec
+        return IslandReport(
+            i, island.individuals, island.train_steps, island.best_fitness(),
+            mean, stdev, None if fec is None else fec.hit_rate(),
+            int(getattr(island.evaluator, "hurdle_steps_saved", 0)),
+            _spent(self.cfg, island), seconds)
 
     def ping(self) -> int:
         return os.getpid()
@@ -195,15 +204,55 @@ def _spent(cfg: Config, island: Island) -> bool:
 
 # --------------------------------------------------------------- backends
 class Backend:
-    """Runs one ``IslandHost`` per worker and carries commands to them."""
+    """Runs one ``IslandHost`` per worker and carries commands to them:
+    ``submit`` a command to an idle worker, ``collect`` the next answer (any
+    worker's), or ``run`` commands on several workers and wait for all."""
 
     name = "backend"
     num_workers = 1
 
+    def submit(self, worker: int, command: str, kwargs: Mapping[str, Any]) -> None:
+        """Start ``command`` on an idle ``worker``."""
+        raise NotImplementedError
+
+    def collect(self) -> tuple[int, Any]:
+        """The next finished command's worker and result (blocks). Raises
+        ``WorkerLostError`` for a worker that died, or the command's error."""
+        raise NotImplementedError
+
+    def outstanding(self) -> int:
+        """Commands submitted and not collected."""
+        raise NotImplementedError
+
+    def drain(self) -> None:
+        """Collect and drop every outstanding answer (after an interruption)."""
+        while self.outstanding():
+            with contextlib.suppress(AutoMLZeroError):
+                self.collect()
+
     def run(self, calls: Mapping[int, tuple[str, Mapping[str, Any]]]) -> dict[int, Any]:
         """Run ``calls[w] = (command, kwargs)`` on workers w concurrently; every
         worker's result. Raises ``WorkerLostError`` if a worker died."""
-        raise NotImplementedError
+        self.drain()
+        for w, (command, kwargs) in calls.items():
+            self.submit(w, command, kwargs)
+        results: dict[int, Any] = {}
+        lost: list[int] = []
+        error: AutoMLZeroError | None = None
+        while self.outstanding():
+            try:
+                w, value = self.collect()
+            except WorkerLostError as err:
+                lost.extend(err.workers)
+            except AutoMLZeroError as err:
+                error = error or err
+            else:
+                results[w] = value
+        if lost:
+            raise WorkerLostError(sorted(set(lost)))
+        if error is not None:
+            raise error
+        return results
 
     def restart(self) -> None:
         """Replace every worker by a fresh one (islands are restored by the driver)."""
@@ -229,13 +278,26 @@ class InProcessBackend(Backend):
     def __init__(self) -> None:
         self.num_workers = 1
         self.host = IslandHost()
+        self._done: list[tuple[int, Any, BaseException | None]] = []
 
-    def run(self, calls: Mapping[int, tuple[str, Mapping[str, Any]]]) -> dict[int, Any]:
-        return {w: self.host.call(command, kwargs)
-                for w, (command, kwargs) in calls.items()}
+    def submit(self, worker: int, command: str, kwargs: Mapping[str, Any]) -> None:
+        try:
+            self._done.append((worker, self.host.call(command, kwargs), None))
+        except AutoMLZeroError as err:
+            self._done.append((worker, None, err))
+
+    def collect(self) -> tuple[int, Any]:
+        worker, value, err = self._done.pop(0)
+        if err is not None:
+            raise err
+        return worker, value
+
+    def outstanding(self) -> int:
+        return len(self._done)
 
     def restart(self) -> None:
         self.host = IslandHost()
+        self._done = []
 
 
 def _serve(conn: Connection) -> None:
@@ -297,7 +359,8 @@ class LocalBackend(Backend):
         self.num_workers = int(num_workers)
         self._procs: list[subprocess.Popen] = []
         self._conns: list[Connection] = []
-        self._busy: set[int] = set()  # workers whose answer was not read
+        self._busy: dict[Connection, int] = {}  # answers not read yet
+        self._lost: list[int] = []  # workers a command could not be sent to
         self._start()
 
     def _start(self) -> None:
@@ -317,7 +380,7 @@ class LocalBackend(Backend):
             raise
         finally:
             shutil.rmtree(directory, ignore_errors=True)
-        self._busy = set()
+        self._busy, self._lost = {}, []
 
     @staticmethod
     def _connect(proc: subprocess.Popen, address: str, key: bytes) -> Connection:
@@ -338,52 +401,31 @@ class LocalBackend(Backend):
     def pids(self) -> list[int]:
         return [p.pid for p in self._procs]
 
-    def run(self, calls: Mapping[int, tuple[str, Mapping[str, Any]]]) -> dict[int, Any]:
-        lost: list[int] = []
-        # Answers left unread by an interrupted call (Ctrl-C) come first.
-        for w in sorted(self._busy):
-            try:
-                self._conns[w].recv()
-            except (EOFError, OSError):
-                lost.append(w)
-        self._busy = set()
-        if lost:
-            raise WorkerLostError(sorted(lost))
-        waiting: dict[Connection, int] = {}
-        for w, message in calls.items():
-            try:
-                self._conns[w].send(message)
-            except (BrokenPipeError, OSError):
-                lost.append(w)
-                continue
-            waiting[self._conns[w]] = w
-            self._busy.add(w)
-        results: dict[int, Any] = {}
-        errors: list[str] = []
-        known: AutoMLZeroError | None = None
-        while waiting:
-            for conn in wait(list(waiting)):
-                w = waiting.pop(conn)
-                try:
-                    status, value = conn.recv()
-                except (EOFError, OSError):  # the process died
-                    lost.append(w)
-                    continue
-                finally:
-                    self._busy.discard(w)
-                if status == "ok":
-                    results[w] = value
-                elif status == "known":
-                    known = value
-                else:
-                    errors.append(f"worker {w}:\n{value}")
-        if lost:
-            raise WorkerLostError(sorted(set(lost)))
-        if known is not None:
-            raise known
-        if errors:
-            raise WorkerError("a worker failed:\n" + "\n".join(errors))
-        return results
+    def submit(self, worker: int, command: str, kwargs: Mapping[str, Any]) -> None:
+        try:
+            self._conns[worker].send((command, kwargs))
+        except (BrokenPipeError, OSError):
+            self._lost.append(worker)
+            return
+        self._busy[self._conns[worker]] = worker
+
+    def collect(self) -> tuple[int, Any]:
+        if self._lost:
+            raise WorkerLostError([self._lost.pop(0)])
+        conn = wait(list(self._busy))[0]
+        w = self._busy.pop(conn)
+        try:
+            status, value = conn.recv()
+        except (EOFError, OSError):  # the process died
+            raise WorkerLostError([w]) from None
+        if status == "ok":
+            return w, value
+        if status == "known":
+            raise value
+        raise WorkerError(f"worker {w} failed:\n{value}")
+
+    def outstanding(self) -> int:
+        return len(self._busy) + len(self._lost)
 
     def restart(self) -> None:
         self.close()
@@ -401,7 +443,7 @@ class LocalBackend(Backend):
                 proc.wait(timeout=5)
         for conn in self._conns:
             conn.close()
-        self._procs, self._conns, self._busy = [], [], set()
+        self._procs, self._conns, self._busy, self._lost = [], [], {}, []
 
 
 def default_workers() -> int:
