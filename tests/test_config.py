@@ -21,8 +21,18 @@ def test_shipped_configs_load(path):
     assert config_from_dict(cfg.to_dict(), str(path), path.parent) == cfg
 
 
-def test_demo_config_mirrors_run_demo():
-    cfg = load_config("configs/demo_linear.toml")
+def test_demo_configs_mirror_run_demo():
+    original = load_config("configs/demo_linear_original.toml")
+    islands = load_config("configs/demo_linear.toml")
+    # the islands demo: the original's budget per experiment over 4 islands
+    assert islands.islands == 4 and original.islands == 1
+    assert islands.max_train_steps * islands.islands == original.max_train_steps
+    assert islands.select_every == 10000 and original.select_every == 0
+    same = {"islands", "max_train_steps", "select_every"}
+    a, b = original.to_dict(), islands.to_dict()
+    assert {k: v for k, v in a.items() if k not in same} == {
+        k: v for k, v in b.items() if k not in same}
+    cfg = original
     assert cfg.memory.sizes == (4, 3, 1)
     assert cfg.size_init == (10, 2, 8)
     assert cfg.population_size == 1000 and cfg.tournament_size == 10

@@ -216,7 +216,7 @@ class SearchBenchResult:
 
 
 def run_search_benchmark(seeds: Sequence[int], time_limit_s: float = 300.0,
-                         config: str = "configs/demo_linear.toml",
+                         config: str = "configs/demo_linear_original.toml",
                          report: Callable[[SearchBenchResult], None] | None = None
                          ) -> list[SearchBenchResult]:
     """Time to an algorithm passing T_select on the demo, one run per seed
@@ -251,7 +251,7 @@ def _steady_rate(cfg: Config, seed: int) -> tuple[float, ProgressRecord]:
 
 
 def run_throughput_benchmark(individuals: int = 200_000,
-                             config: str = "configs/demo_linear.toml", seed: int = 1
+                             config: str = "configs/demo_linear_original.toml", seed: int = 1
                              ) -> dict[str, float]:
     """Individuals/s of the demo search with the FEC (keyed per algorithm and
     per task) and without it (one experiment, a fixed number of individuals)."""
@@ -281,7 +281,7 @@ class KeyingBenchResult:
     seconds: float
 
 
-def run_keying_benchmark(seeds: Sequence[int], config: str = "configs/demo_linear.toml",
+def run_keying_benchmark(seeds: Sequence[int], config: str = "configs/demo_linear_original.toml",
                          report: Callable[[KeyingBenchResult], None] | None = None
                          ) -> list[KeyingBenchResult]:
     """How many individuals each FEC keying fits into one experiment's train

@@ -445,7 +445,7 @@ def bench_network(features: str, learning_rates: str, sweep: bool, repeats: int,
               show_default=True, help="Individuals per throughput measurement.")
 @click.option("--keying-seeds", type=click.IntRange(0), default=3, show_default=True,
               help="Experiments per FEC keying for individuals per train budget.")
-@click.option("--config", "config_path", default="configs/demo_linear.toml",
+@click.option("--config", "config_path", default="configs/demo_linear_original.toml",
               show_default=True, help="Search config.")
 def bench_search(seeds: int, time_limit: float, individuals: int, keying_seeds: int,
                  config_path: str) -> None:
