@@ -583,3 +583,32 @@ def test_cli_refuses_bad_island_and_worker_options(tmp_path, args, words):
         assert word in r.output, r.output
     assert "Traceback" not in r.output
     assert not (tmp_path / "out" / "progress.jsonl").exists()
+
+
+def test_select_every_ends_the_experiment_at_the_passing_point(tmp_path):
+    # The demo (4 islands, T_select checked every 10,000 individuals): seed 6
+    # finds linear regression early. The run stops at the first passing check,
+    # with the counts of that point, the same on 1 and 2 workers.
+    cfg = load_config("configs/demo_linear.toml", ["max_experiments=2"])
+    assert cfg.islands == 4 and cfg.select_every == 10000
+    runs = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        runs.append(az.search(cfg, seed=6, out=out, workers=workers))
+        events = lines(out / EVENTS)
+        checks = [e for e in events if e["event"] == "select_check"]
+        end = [e for e in events if e["event"] == "experiment_end"]
+        assert checks and checks[-1]["passed"]
+        assert not any(c["passed"] for c in checks[:-1])
+        assert end[-1]["reason"] == "sufficient_fitness" and end[-1]["passed"]
+        # ended at the check's point, not where the workers had got to
+        assert end[-1]["individuals"] == checks[-1]["individuals"]
+        # checks fall on progress records: initial populations + whole records
+        initial = cfg.islands * cfg.population_size
+        assert all((c["individuals"] - initial) % cfg.progress_every == 0 for c in checks)
+        # an island budget of 5e7 train steps was not spent
+        assert end[-1]["train_steps"] < cfg.islands * cfg.max_train_steps
+    assert runs[0].stopped_by == "sufficient_fitness"
+    assert outcome(runs[0]) == outcome(runs[1])
+    assert comparable(tmp_path / "w1" / PROGRESS) == comparable(
+        tmp_path / "w2" / PROGRESS)

@@ -115,7 +115,7 @@ class HurdleRun:
 
 def measure_hurdles(seeds: Sequence[int], config: str = "configs/baseline_digits.toml",
                     train_steps: int = 20_000_000,
-                    hurdle_keys: Sequence[str] = ("hurdles.first_stage_tasks=1",),
+                    hurdle_keys: Sequence[str] = ("hurdles.first_stage_train_fraction=0.2",),
                     report: Callable[[HurdleRun], None] | None = None
                     ) -> list[HurdleRun]:
     """One experiment per seed with and without hurdles, ``train_steps`` per island."""

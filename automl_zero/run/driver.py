@@ -141,6 +141,10 @@ class _Experiment:
     last_select: int = 0  # individuals at the last T_select check (select_every)
     checked_best: float = -math.inf  # best search fitness at that check
     passed: bool = False  # a check passed sufficient_fitness: the experiment ends
+    # At a passing check: the candidates and the islands' reports at that
+    # point (the experiment ends there, whatever the workers did since).
+    final: list[tuple[int, float, Algorithm]] | None = None
+    final_reports: list[IslandReport] | None = None
 
     @property
     def individuals(self) -> int:
@@ -372,20 +376,10 @@ class SearchDriver:
             return None
         return self._round_up((self.exp.migrations + 1) * every)
 
-    def _next_select(self) -> int | None:
-        """Children per island at which the next T_select check happens
-        (``select_every``, at progress points)."""
-        cfg = self.cfg
-        if not cfg.select_every or cfg.sufficient_fitness is None:
-            return None
-        every = self._record_every()
-        interval = max(1, -(-cfg.select_every // (cfg.islands * every))) * every
-        return (self.exp.last_select // interval + 1) * interval
-
     def _barrier(self) -> int | None:
         """The next point every island must reach before any goes on."""
-        points = [p for p in (self._next_migration(), self._next_select(),
-                              self._align_to) if p is not None]
+        points = [p for p in (self._next_migration(), self._align_to)
+                  if p is not None]
         return min(points) if points else None
 
     def _step(self) -> None:
@@ -423,9 +417,6 @@ class SearchDriver:
         # Every island is at the barrier (or finished).
         if barrier == self._next_migration() and not exp.done():
             self._migrate()
-        if barrier == self._next_select():
-            exp.last_select = barrier
-            self._select_check()
         if barrier == self._align_to:
             self._align_to = None
 
@@ -459,7 +450,7 @@ class SearchDriver:
         """Progress records whose point every island has reported (a finished
         island reports its last state)."""
         exp = self.exp
-        while True:
+        while not exp.passed:  # nothing after a passing T_select check
             point = exp.next_record
             if exp.done() and point > max(exp.stepped):
                 return
@@ -575,24 +566,33 @@ class SearchDriver:
         self.progress_lines += 1
         if self.progress is not None:
             self.progress(record)
+        self._select_check(reports, individuals)
 
-    def _select_check(self) -> None:
-        """``select_every``: at a check point every island has reached, when
-        the best search fitness improved since the last check, evaluate the
-        islands' best on T_select; passing ends the experiment (its final
-        selection then runs as usual)."""
+    def _select_check(self, reports: list[IslandReport], individuals: int) -> None:
+        """``select_every``: at a progress record at least ``select_every``
+        individuals after the last check, when the best search fitness rose,
+        evaluate the islands' best at that point on T_select; passing ends the
+        experiment at that point (docs/semantics.md §11.7). Records are taken
+        at fixed points, so no worker waits for this."""
         exp, cfg = self.exp, self.cfg
-        best = max(r.best for r in exp.reports)
-        if best <= exp.checked_best or not exp.select_specs:
+        if (not cfg.select_every or cfg.sufficient_fitness is None or exp.passed
+                or not exp.select_specs
+                or individuals - exp.last_select < cfg.select_every
+                or any(r.best_algorithm is None for r in reports)):
             return
-        exp.checked_best = best
-        candidates = self._islands_best()
+        best = max(r.best for r in reports)
+        if best <= exp.checked_best:
+            return
+        exp.last_select, exp.checked_best = individuals, best
+        candidates = [(r.island, r.best, r.best_algorithm) for r in reports]
         evaluator = build.plain_evaluator(cfg, exp.select_specs, _seed(self.rng))
         scores = evaluator.evaluate_many([c[2] for c in candidates]).fitness
         passed = bool(scores.max() > cfg.sufficient_fitness)
-        self._emit("select_check", experiment=exp.index, individuals=exp.individuals,
+        self._emit("select_check", experiment=exp.index, individuals=individuals,
                    select_fitness=float(scores.max()), passed=passed)
-        exp.passed = passed
+        if passed:
+            exp.passed = True
+            exp.final, exp.final_reports = candidates, list(reports)
 
     def _experiment_done(self) -> str | None:
         cfg = self.cfg
@@ -626,8 +626,14 @@ class SearchDriver:
         island, the best of them on T_select); True when the run should stop."""
         exp = self.exp
         cfg = self.cfg
-        self._report(force=True)
-        candidates = self._islands_best()
+        if exp.final is not None:  # ended at a passing check: as at that point
+            self._settle()
+            exp.reports = exp.final_reports
+            self.total_individuals = exp.base_total + exp.individuals
+            candidates = exp.final
+        else:
+            self._report(force=True)
+            candidates = self._islands_best()
         self.total_train_steps_before += exp.train_steps
         self.experiments_done += 1
         self.exp = None
@@ -810,6 +816,8 @@ class SearchDriver:
 
     # ----------------------------------------------------------- checkpoints
     def _maybe_checkpoint(self) -> None:
+        if self.exp is not None and self.exp.passed:
+            return  # the experiment ends now
         if time.perf_counter() - self._last_checkpoint >= self.checkpoint_every_s:
             self._checkpoint()
 

@@ -90,6 +90,9 @@ class IslandReport:
     hurdle_saved: int  # train steps hurdles avoided so far
     done: bool  # the island's budget is spent
     seconds: float = 0.0  # spent on this island by the command that reported
+    # The best member at a progress point (step records only: the driver's
+    # T_select checks need no barrier).
+    best_algorithm: Algorithm | None = None
 
 
 class IslandHost:
@@ -151,7 +154,8 @@ class IslandHost:
                     island.step(n)
                 stepped += batch_size
                 if record_every and stepped % record_every == 0:
-                    records.setdefault(stepped, []).append(self._report(i, island))
+                    records.setdefault(stepped, []).append(
+                        self._report(i, island, best=True))
             seconds[i] = time.perf_counter() - t0
         return self.reports(seconds), records
 
@@ -178,14 +182,16 @@ class IslandHost:
         return [self._report(i, island, (seconds or {}).get(i, 0.0))
                 for i, island in self.islands.items()]
 
-    def _report(self, i: int, island: Island, seconds: float = 0.0) -> IslandReport:
+    def _report(self, i: int, island: Island, seconds: float = 0.0,
+                best: bool = False) -> IslandReport:
         mean, stdev, _ = island.stats()
         fec = island.evaluator.fec
+        found = island.best() if best else None
         return IslandReport(
             i, island.individuals, island.train_steps, island.best_fitness(),
             mean, stdev, None if fec is None else fec.hit_rate(),
             int(getattr(island.evaluator, "hurdle_steps_saved", 0)),
-            _spent(self.cfg, island), seconds)
+            _spent(self.cfg, island), seconds, None if found is None else found[1])
 
     def ping(self) -> int:
         return os.getpid()
