@@ -53,7 +53,7 @@ def measure_throughput(config: str = DEMO, islands: int = 2,
     cfg = load_config(config, [f"islands={islands}",
                                f"max_individuals={individuals_per_island}",
                                "max_experiments=1", "sufficient_fitness=2.0",
-                               "progress_every=20000", f"max_train_steps={10**18}"])
+                               "progress_every=20000", f"max_train_steps={10**18}", "select_every=0"])
     rates: dict[int, list[float]] = {w: [] for w in workers}
     for _ in range(repeats):
         for w in workers:
