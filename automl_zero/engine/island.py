@@ -161,33 +161,52 @@ class Island:
     # ----------------------------------------------------------- migration
     def emigrants(self, k: int) -> list[Algorithm]:
         """``k`` distinct members drawn at random (they stay here too)."""
-        if self.population is None:
-            return []
-        k = min(k, len(self.population.fitness))
-        slots = self._rng.choice(len(self.population.fitness), size=k, replace=False)
-        return [self.population.algorithm(int(i)) for i in slots]
+        code, data, sizes = self.emigrants_packed(k)
+        return [unpack(code[i], data[i], sizes[i], self.layout) for i in range(len(sizes))]
+
+    def emigrants_packed(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``emigrants`` as packed rows (code, data, sizes) in this island's
+        layout: what workers send (no program objects to build or pickle)."""
+        pop = self.population
+        if pop is None:
+            rows = self.layout.rows
+            return (np.zeros((0, rows, 4), dtype=np.int32), np.zeros((0, rows, 3)),
+                    np.zeros((0, 3), dtype=np.int64))
+        k = min(k, len(pop.fitness))
+        slots = self._rng.choice(len(pop.fitness), size=k, replace=False)
+        return pop.code[slots].copy(), pop.data[slots].copy(), pop.sizes[slots].copy()
 
     def immigrate(self, algorithms: Sequence[Algorithm]) -> None:
         """Evaluate ``algorithms`` on this island's tasks and let them replace
         random members (distinct slots). Their addresses must fit this memory."""
         if self.population is None or not algorithms:
             return
-        pop = self.population
-        algorithms = list(algorithms)[:len(pop.fitness)]
+        algorithms = list(algorithms)[:len(self.population.fitness)]
         for alg in algorithms:
             alg.check_memory(*self.settings.memory_sizes)
         packed = PackedPopulation.from_algorithms(algorithms, np.zeros(len(algorithms)),
                                                   self.layout)
+        self.immigrate_packed(packed.code, packed.data, packed.sizes)
+
+    def immigrate_packed(self, code: np.ndarray, data: np.ndarray, sizes: np.ndarray
+                         ) -> None:
+        """``immigrate`` for packed rows in this island's layout (another
+        island's ``emigrants_packed`` with the same search space)."""
+        pop = self.population
+        if pop is None or not len(sizes):
+            return
+        n = min(len(sizes), len(pop.fitness))
+        code, data, sizes = code[:n], data[:n], sizes[:n]
         hurdle, self.evaluator.hurdle = self.evaluator.hurdle, None  # no hurdle
         try:
-            fitness = self.evaluator.evaluate_packed(packed.code, packed.data,
-                                                     packed.sizes, self.layout).fitness
+            fitness = self.evaluator.evaluate_packed(code, data, sizes,
+                                                     self.layout).fitness
         finally:
             self.evaluator.hurdle = hurdle
-        slots = self._rng.choice(len(pop.fitness), size=len(algorithms), replace=False)
-        pop.code[slots] = packed.code
-        pop.data[slots] = packed.data
-        pop.sizes[slots] = packed.sizes
+        slots = self._rng.choice(len(pop.fitness), size=n, replace=False)
+        pop.code[slots] = code
+        pop.data[slots] = data
+        pop.sizes[slots] = sizes
         pop.fitness[slots] = fitness
 
     # --------------------------------------------------------------- state

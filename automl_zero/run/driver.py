@@ -494,9 +494,13 @@ class SearchDriver:
         sent = self.backend.run({
             w: ("emigrants", {"counts": {i: k for i in islands if i in active}})
             for w, islands in by_worker.items()})
-        emigrants = {i: algs for out in sent.values() for i, algs in out.items()}
-        arrivals = migrate([emigrants[i] for i in active], exp.migration_rng)
-        incoming = dict(zip(active, arrivals, strict=True))
+        emigrants = {i: rows for out in sent.values() for i, rows in out.items()}
+        # The pool draws (island, row) pairs; the rows travel as arrays.
+        arrivals = migrate([[(i, r) for r in range(len(emigrants[i][2]))]
+                            for i in active], exp.migration_rng)
+        incoming = {i: tuple(np.stack([emigrants[j][part][r] for j, r in picks])
+                             for part in range(3))
+                    for i, picks in zip(active, arrivals, strict=True) if picks}
         before = exp.individuals
         self._collect(self.backend.run({
             w: ("immigrate", {"arrivals": {i: incoming[i] for i in islands

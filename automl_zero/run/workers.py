@@ -159,15 +159,16 @@ class IslandHost:
             seconds[i] = time.perf_counter() - t0
         return self.reports(seconds), records
 
-    def emigrants(self, counts: Mapping[int, int]) -> dict[int, list[Algorithm]]:
-        """``counts[i]`` random members of island i (they stay there too)."""
-        return {i: self.islands[i].emigrants(k) for i, k in counts.items()}
+    def emigrants(self, counts: Mapping[int, int]) -> dict[int, tuple]:
+        """``counts[i]`` random members of island i (they stay there too), as
+        packed rows (code, data, sizes)."""
+        return {i: self.islands[i].emigrants_packed(k) for i, k in counts.items()}
 
-    def immigrate(self, arrivals: Mapping[int, Sequence[Algorithm]]
-                  ) -> list[IslandReport]:
-        """Evaluate arrivals on their island's tasks; they replace random members."""
-        for i, algorithms in arrivals.items():
-            self.islands[i].immigrate(algorithms)
+    def immigrate(self, arrivals: Mapping[int, tuple]) -> list[IslandReport]:
+        """Evaluate arrivals (packed rows) on their island's tasks; they replace
+        random members."""
+        for i, (code, data, sizes) in arrivals.items():
+            self.islands[i].immigrate_packed(code, data, sizes)
         return self.reports()
 
     def best(self) -> dict[int, tuple[float, Algorithm] | None]:
