@@ -213,6 +213,7 @@ class SearchDriver:
         self._last_checkpoint = self._t0
         self._last_report = 0  # experiment individuals at the last progress record
         self._rate_mark: tuple[float, int] | None = None  # None: not measuring yet
+        self._last_rate = 0.0
         self._lengths: dict[int, int] = {}  # worker -> batches in its next round
         self._targets: dict[int, tuple[int, float]] = {}  # running rounds' ends
         self._align_to: int | None = None  # a point every island must reach
@@ -332,6 +333,7 @@ class SearchDriver:
         # Individuals/s are measured from here: compilation and the initial
         # population's set-up are not part of the rate.
         self._rate_mark = (self.elapsed(), self.total_individuals)
+        self._last_rate = 0.0
         self._note_best()
         self._report()
 
@@ -547,12 +549,16 @@ class SearchDriver:
         best = max(r.best for r in reports)
         total = exp.base_total + individuals
         now = self.elapsed()
-        rate = 0.0
-        if self._rate_mark is not None:
+        # Records arrive in bursts (at the end of workers' rounds): the rate is
+        # measured over at least half a second.
+        rate = self._last_rate
+        if self._rate_mark is None:
+            self._rate_mark = (now, total)
+        else:
             t_mark, n_mark = self._rate_mark
-            if now > t_mark:
-                rate = (total - n_mark) / (now - t_mark)
-        self._rate_mark = (now, total)
+            if now - t_mark >= 0.5 or rate == 0.0 and now > t_mark:
+                rate = self._last_rate = (total - n_mark) / (now - t_mark)
+                self._rate_mark = (now, total)
         hits = [r.fec_hit_rate for r in reports]
         fec = None if hits[0] is None else float(np.mean(hits))
         budget, used = self._budget(reports)
