@@ -10,7 +10,9 @@ programs as long as these functions do not change.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -403,3 +405,38 @@ def k_of_n_searches(config: str, seeds: Sequence[int], k: int, success, out_dir,
                  f"{len(seeds)}), {time.perf_counter() - start:.1f}s with {workers} "
                  f"worker(s)")
     return wins >= k, lines
+
+
+# --------------------------------------------------------------- searches
+# A small, fast variant of the linear integration config (islands, Ray tests).
+LINEAR_CONFIG = str(Path(__file__).resolve().parent.parent / "configs"
+                    / "linear_integration.toml")
+SMALL_SEARCH = ["population_size=100", "max_individuals=2000", "progress_every=500",
+                "select_tasks.0.num_tasks=10", "final_tasks.0.num_tasks=10",
+                "select_tasks.0.num_train_examples=1000",
+                "final_tasks.0.num_train_examples=1000", "batch_size=50"]
+TIMING_FIELDS = ("elapsed_s", "individuals_per_s")
+
+
+def small_search_config(*extra: str) -> Config:
+    """The small linear search with ``extra`` overrides (later ones win)."""
+    from automl_zero.config import load_config
+
+    return load_config(LINEAR_CONFIG, SMALL_SEARCH + list(extra))
+
+
+def jsonl(path: Path) -> list[dict]:
+    """The records of a JSON-lines file."""
+    return [json.loads(x) for x in Path(path).read_text().splitlines()]
+
+
+def comparable(path: Path) -> list[dict]:
+    """progress.jsonl without its timing fields."""
+    return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in jsonl(path)]
+
+
+def outcome(result) -> tuple:  # noqa: ANN001 - a SearchResult
+    """What must not depend on the backend, the workers or a failure."""
+    return (result.best_algorithm, result.search_fitness, result.select_fitness,
+            result.final_fitness, result.experiments, result.total_individuals,
+            result.total_train_steps)

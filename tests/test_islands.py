@@ -19,6 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import SMALL_SEARCH as SMALL
+from helpers import comparable, outcome
+from helpers import jsonl as lines
+from helpers import small_search_config as small_config
 
 import automl_zero as az
 from automl_zero.config import config_from_dict, island_groups_of, load_config
@@ -39,34 +43,6 @@ except ModuleNotFoundError:  # Python 3.10
 
 ROOT = Path(__file__).resolve().parent.parent
 LINEAR = str(ROOT / "configs" / "linear_integration.toml")
-
-# A small, fast variant of the linear integration test (as tests/test_search.py).
-SMALL = ["population_size=100", "max_individuals=2000", "progress_every=500",
-         "select_tasks.0.num_tasks=10", "final_tasks.0.num_tasks=10",
-         "select_tasks.0.num_train_examples=1000",
-         "final_tasks.0.num_train_examples=1000", "batch_size=50"]
-TIMING = ("elapsed_s", "individuals_per_s")
-
-
-def small_config(*extra: str):
-    return load_config(LINEAR, SMALL + list(extra))
-
-
-def lines(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text().splitlines()]
-
-
-def comparable(path: Path) -> list[dict]:
-    """progress.jsonl without its timing fields."""
-    return [{k: v for k, v in r.items() if k not in TIMING} for r in lines(path)]
-
-
-def outcome(result) -> tuple:
-    """What must not depend on the backend, the workers or a failure."""
-    return (result.best_algorithm, result.search_fitness, result.select_fitness,
-            result.final_fitness, result.experiments, result.total_individuals,
-            result.total_train_steps)
-
 
 def plain_evaluator(cfg, tasks) -> Evaluator:
     """An evaluator independent of any island: the config's combination mode

@@ -23,9 +23,11 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import comparable, outcome
+from helpers import jsonl as lines
+from helpers import small_search_config as small_config
 
 import automl_zero as az
-from automl_zero.config import load_config
 from automl_zero.run.driver import SearchDriver
 from automl_zero.run.rundir import EVENTS, PROGRESS, RunDir
 
@@ -34,36 +36,10 @@ if importlib.util.find_spec("ray") is None:
                 allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parent.parent
-LINEAR = str(ROOT / "configs" / "linear_integration.toml")
 RAY = Path(sys.executable).parent / "ray"
 LOOPBACK = ("127.0.0.1", "[::ffff:127.0.0.1]")
 LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # "0": every server on 127.0.0.1
 CURRENT_CLUSTER = Path("/tmp/ray/ray_current_cluster")  # written by `ray start`
-
-SMALL = ["population_size=100", "progress_every=500",
-         "select_tasks.0.num_tasks=10", "final_tasks.0.num_tasks=10",
-         "select_tasks.0.num_train_examples=1000",
-         "final_tasks.0.num_train_examples=1000", "batch_size=50"]
-TIMING = ("elapsed_s", "individuals_per_s")
-
-
-def small_config(*extra: str):
-    return load_config(LINEAR, SMALL + list(extra))
-
-
-def lines(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text().splitlines()]
-
-
-def comparable(path: Path) -> list[dict]:
-    return [{k: v for k, v in r.items() if k not in TIMING} for r in lines(path)]
-
-
-def outcome(result) -> tuple:
-    return (result.best_algorithm, result.search_fitness, result.select_fitness,
-            result.final_fitness, result.experiments, result.total_individuals,
-            result.total_train_steps)
-
 
 # ----------------------------------------------------------- processes
 def _session_pids(sid: int) -> list[int]:
