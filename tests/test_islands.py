@@ -302,6 +302,21 @@ def test_train_step_budget_is_per_island_and_island_zero_is_the_lone_island():
     assert pair.total_individuals == sum(i.individuals for i in islands)
 
 
+def test_a_finished_islands_report_carries_its_best_member():
+    """A finished island's last report stands in for its later progress
+    points; it must carry the best member like the reports taken at points,
+    or T_select checks would depend on which report the driver happened to
+    get (a worker's round length: timing)."""
+    cfg = small_config("islands=2", "max_individuals=0", "max_train_steps=300000")
+    backend = InProcessBackend()
+    SearchDriver(cfg, None, 4, backend=backend).run()
+    reports = backend.host.reports()
+    assert all(r.done for r in reports)
+    for r in reports:
+        best = backend.host.islands[r.island].best()
+        assert r.best_algorithm is not None and r.best_algorithm == best[1]
+
+
 # --------------------------------------------------------------------------
 # Island groups (mixed task collections)
 # --------------------------------------------------------------------------

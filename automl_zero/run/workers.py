@@ -187,12 +187,16 @@ class IslandHost:
                 best: bool = False) -> IslandReport:
         mean, stdev, _ = island.stats()
         fec = island.evaluator.fec
-        found = island.best() if best else None
+        done = _spent(self.cfg, island)
+        # A finished island's report stands in for all its later progress
+        # points, so it carries the best member too (whichever report the
+        # driver gets, a T_select check sees the same candidates).
+        found = island.best() if best or done else None
         return IslandReport(
             i, island.individuals, island.train_steps, island.best_fitness(),
             mean, stdev, None if fec is None else fec.hit_rate(),
             int(getattr(island.evaluator, "hurdle_steps_saved", 0)),
-            _spent(self.cfg, island), seconds, None if found is None else found[1])
+            done, seconds, None if found is None else found[1])
 
     def ping(self) -> int:
         return os.getpid()
