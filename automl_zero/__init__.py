@@ -47,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "MemorySpec": "automl_zero.executor",
     "TaskBatch": "automl_zero.executor",
     "execute": "automl_zero.executor",
+    "predict": "automl_zero.executor.predict",
     "Evaluation": "automl_zero.engine.evaluator",
     "Evaluator": "automl_zero.engine.evaluator",
     "TrainBudget": "automl_zero.engine.evaluator",

@@ -509,6 +509,9 @@ class NaiveRun:
     train_failed: bool = False  # training stopped early (NaN / large error)
     validation_failed: bool = False  # some validation returned early with 0
     failed_validations: list[int] = field(default_factory=list)  # their epochs
+    # The last validation pass's predictions (s1, or sigmoid(s1) for ACCURACY),
+    # up to and including the example where it stopped.
+    predictions: list[float] = field(default_factory=list)
 
 
 def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
@@ -572,6 +575,7 @@ def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
 
     def validate() -> float:
         loss = 0.0
+        run.predictions = []
         n = valid_steps if num_valid_examples is None else min(num_valid_examples,
                                                                valid_steps)
         for i in range(n):
@@ -580,10 +584,12 @@ def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
             _run_component(algorithm.predict, mem, F, rng)  # no Learn
             y = float(vy[i])
             if eval_type == RMS_ERROR:
+                run.predictions.append(float(mem.s[1]))
                 e = y - float(mem.s[1])
                 loss += e * e
             else:
                 p = sigmoid(float(mem.s[1]))  # not written back
+                run.predictions.append(p)
                 if p > 1.0 or p < 0.0:
                     e = INF
                 else:

@@ -149,8 +149,9 @@ def execute_group(code, data, starts, seeds,
                   train_x, train_y, per_epoch, n_all,
                   valid_x, valid_y, n_valid, valid_div, is_accuracy,
                   num_scalars, num_vectors, num_matrices, max_abs_error,
+                  valid_max_abs_error,
                   fitness_out, steps_out, valid_steps_out, train_err, valid_err, n_err,
-                  s_out, v_out, m_out, f_token):
+                  pred_out, s_out, v_out, m_out, f_token):
     """Execute P algorithms on a group of T tasks that share one schedule.
 
     code: int32 (n, 4) op/in1/in2/out of all algorithms, concatenated.
@@ -166,10 +167,19 @@ def execute_group(code, data, starts, seeds,
     valid_x: float64 (T, NV, F); valid_y: (T, NV); n_valid: examples to validate
       on; valid_div: divisor of the validation loss (all validation examples).
     is_accuracy: bool (T,): ACCURACY task (else RMS_ERROR).
+    max_abs_error: a training prediction further from its label (or NaN) stops
+      the task; valid_max_abs_error: the same for validation (it ends the
+      task's validation pass); the original uses one value for both, inf
+      predicts examples without labels.
     fitness_out: float64 (P, T); steps_out: int64 (P,) train steps, failing steps
       included; valid_steps_out: int64 (P,) validation Predicts run.
       train_err / valid_err: float64 (P, T, R) per-example errors of the
       first epoch (R = 0: not recorded); n_err: int64 (P, T, 2) counts recorded.
+    pred_out: float64 (P, T, NV) the predictions of the last validation pass
+      (after all training), probabilities (sigmoid) for ACCURACY tasks; written
+      up to and including the example where a task's validation stops, never
+      for a task stopped in training (the caller fills it with NaN); a
+      zero-length last axis: not recorded.
     s_out (P, S, T), v_out (P, V, F, T), m_out (P, M, F, F, T): final memory of
       each algorithm on each task, for tests and inspection (a task stopped
       early: its memory when it stopped or later); zero-length first axis: not
@@ -183,6 +193,7 @@ def execute_group(code, data, starts, seeds,
     NB = (T + W - 1) // W  # blocks of lanes
     rec_train = train_err.shape[2]
     rec_valid = valid_err.shape[2]
+    rec_pred = pred_out.shape[2] > 0
     s = np.zeros((NB, max(num_scalars, 2), W))
     v = np.zeros((NB, max(num_vectors, 1), F, W))
     m = np.zeros((NB, max(num_matrices, 1), F, F, W))
@@ -1343,26 +1354,32 @@ def execute_group(code, data, starts, seeds,
                         pred = s[l // W, 1, l % W]
                         if is_accuracy[t]:
                             # The sigmoid is not written back to memory in validation.
-                            abs_err[l] = (0.0 if (label > 0.5) == (_sigmoid(pred) > 0.5)
-                                          else 1.0)
+                            prob = _sigmoid(pred)
+                            abs_err[l] = 0.0 if (label > 0.5) == (prob > 0.5) else 1.0
                             loss[l] += abs_err[l]
+                            if rec_pred and gdone >= n_all and valid_ok[l]:
+                                pred_out[p, t, vk] = prob
                         else:
                             diff = label - pred
                             abs_err[l] = abs(diff)
                             loss[l] += diff * diff
-                        num_bad += valid_ok[l] & (not (abs_err[l] <= max_abs_error))
+                            if rec_pred and gdone >= n_all and valid_ok[l]:
+                                pred_out[p, t, vk] = pred
+                        num_bad += valid_ok[l] & (not (abs_err[l] <= valid_max_abs_error))
                 else:  # all RMS_ERROR: no per-task branch
                     for l in range(n_run):
                         diff = valid_y[lane_task[l], vk] - s[l // W, 1, l % W]
                         abs_err[l] = abs(diff)
                         loss[l] += diff * diff
-                        num_bad += valid_ok[l] & (not (abs_err[l] <= max_abs_error))
+                        if rec_pred and gdone >= n_all and valid_ok[l]:
+                            pred_out[p, lane_task[l], vk] = s[l // W, 1, l % W]
+                        num_bad += valid_ok[l] & (not (abs_err[l] <= valid_max_abs_error))
                 if num_bad > 0 or (first_validation and rec_valid > 0):
                     for l in range(n_run):
                         if not valid_ok[l]:
                             continue
                         t = lane_task[l]
-                        if not (abs_err[l] <= max_abs_error):  # NaN or too large
+                        if not (abs_err[l] <= valid_max_abs_error):  # NaN or too large
                             # This task's validation ends here; its lane keeps
                             # running in lockstep, so keep its memory to restore.
                             valid_ok[l] = False

@@ -177,6 +177,10 @@ class ExecutionResult:
     # Final memory when requested: scalars (P, T, S), vectors (P, T, V, F),
     # matrices (P, T, M, F, F); None otherwise.
     final_memory: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    # Predictions of the last validation pass when requested: float64 (P, T, NV)
+    # (NV: the largest number of validation examples; NaN where none was
+    # made: a task stopped in training, after a validation stop, padding).
+    predictions: np.ndarray | None = None
 
 
 @contextmanager
@@ -253,7 +257,8 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
             num_train_examples: int | Sequence[int] | None = None,
             num_valid_examples: int | None = None,
             record_errors: int = 0, check_memory: bool = True,
-            return_memory: bool = False) -> ExecutionResult:
+            return_memory: bool = False, record_predictions: bool = False
+            ) -> ExecutionResult:
     """Execute algorithms on every task of ``batch`` (docs/semantics.md §4).
 
     ``seeds[p]`` seeds the random-init ops of algorithm ``p`` before it runs.
@@ -264,14 +269,15 @@ def execute(algorithms: Sequence[Algorithm], batch: TaskBatch, memory: MemorySpe
     validation examples. ``record_errors`` > 0 records that many per-example
     errors of the first epoch (FEC fingerprints). ``return_memory`` returns
     each algorithm's memory after its run (with ``num_train_examples=0``: the
-    memory right after Setup).
+    memory right after Setup). ``record_predictions`` returns the predictions
+    of the last validation pass (docs/semantics.md §4.12).
     """
     if check_memory:
         for alg in algorithms:
             alg.check_memory(*memory.sizes)
     return execute_packed(pack_algorithms(algorithms), batch, memory, seeds,
                           max_abs_error, num_train_examples, num_valid_examples,
-                          record_errors, return_memory)
+                          record_errors, return_memory, record_predictions)
 
 
 def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
@@ -280,10 +286,13 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
                    max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
                    num_train_examples: int | Sequence[int] | None = None,
                    num_valid_examples: int | None = None,
-                   record_errors: int = 0, return_memory: bool = False
-                   ) -> ExecutionResult:
+                   record_errors: int = 0, return_memory: bool = False,
+                   record_predictions: bool = False,
+                   valid_max_abs_error: float | None = None) -> ExecutionResult:
     """``execute`` on programs already packed (``pack_algorithms`` layout);
-    addresses must fit ``memory`` (not checked)."""
+    addresses must fit ``memory`` (not checked). ``valid_max_abs_error``:
+    the validation's own stopping threshold (default ``max_abs_error``, as
+    the original; inf for examples without labels)."""
     code, data, starts, has_random = packed
     num = len(starts)
     seeds_arr = np.asarray(seeds, dtype=np.int64).reshape(num)
@@ -309,6 +318,9 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     if return_memory:
         mem_out = (np.zeros((num, n_tasks, n_s)), np.zeros((num, n_tasks, n_v, f)),
                    np.zeros((num, n_tasks, n_m, f, f)))
+    predictions = None
+    if record_predictions:
+        predictions = np.full((num, n_tasks, max(g.n_valid for g in batch.groups)), np.nan)
     for g in batch.groups:
         n_all = g.max_train
         if n_train is not None:
@@ -334,16 +346,21 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         s_g = np.zeros((p_mem, n_s, t))
         v_g = np.zeros((p_mem, n_v, f, t))
         m_g = np.zeros((p_mem, n_m, f, f, t))
+        pred_g = np.full((num, t, g.n_valid if record_predictions else 0), np.nan)
         with _slp_vectorization():
             _execute_group(code, data, starts, seeds_arr, g.train_x, g.train_y,
                            g.per_epoch, n_all, g.valid_x, g.valid_y,
                            n_valid, float(g.n_valid), g.is_accuracy,
                            memory.num_scalar_addresses, memory.num_vector_addresses,
                            memory.num_matrix_addresses, float(max_abs_error),
-                           fit_g, steps_g, vsteps_g, te_g, ve_g, ne_g, s_g, v_g, m_g,
-                           (0,) * f)
+                           float(max_abs_error if valid_max_abs_error is None
+                                 else valid_max_abs_error),
+                           fit_g, steps_g, vsteps_g, te_g, ve_g, ne_g, pred_g,
+                           s_g, v_g, m_g, (0,) * f)
         steps += steps_g
         valid_steps += vsteps_g
+        if predictions is not None:
+            predictions[:, g.indices, :g.n_valid] = pred_g
         if mem_out is not None:
             mem_out[0][:, g.indices] = np.moveaxis(s_g, -1, 1)
             mem_out[1][:, g.indices] = np.moveaxis(v_g, -1, 1)
@@ -356,7 +373,7 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     if mem_out is not None and memory.num_matrix_addresses == 0:
         mem_out = (mem_out[0], mem_out[1], mem_out[2][:, :, :0])
     return ExecutionResult(fitness, steps, train_err, valid_err, n_err, valid_steps,
-                           mem_out)
+                           mem_out, predictions)
 
 
 def needs_compile(batch: TaskBatch) -> bool:

@@ -595,7 +595,11 @@ class SearchDriver:
             return
         exp.last_select, exp.checked_best = individuals, best
         candidates = [(r.island, r.best, r.best_algorithm) for r in reports]
-        evaluator = build.plain_evaluator(cfg, exp.select_specs, _seed(self.rng))
+        # The check's own seed: how many checks ran changes nothing later on
+        # (the driver's stream draws the next experiments' tasks).
+        state = np.random.SeedSequence([self.seed, 4, exp.index, individuals])
+        check_seed = int(state.generate_state(1)[0]) % (2**32 - 2) + 1
+        evaluator = build.plain_evaluator(cfg, exp.select_specs, check_seed)
         scores = evaluator.evaluate_many([c[2] for c in candidates]).fitness
         passed = bool(scores.max() > cfg.sufficient_fitness)
         self._emit("select_check", experiment=exp.index, individuals=individuals,
