@@ -54,7 +54,9 @@ def test_example_and_ops():
     result = run("example", "linear", "--learning-rate", "0.2")
     assert result.exit_code == 0 and "s2 = 0.2" in result.output
     ops = run("ops")
-    assert ops.exit_code == 0 and len(ops.output.splitlines()) == 65
+    lines = ops.output.splitlines()
+    assert ops.exit_code == 0 and len(lines) == 65 + 2  # header, 65 ops, legend
+    assert lines[0].split()[:2] == ["code", "name"] and lines[-1].startswith("code =")
 
 
 @pytest.mark.parametrize("args, message", [

@@ -317,6 +317,17 @@ def test_a_finished_islands_report_carries_its_best_member():
         assert r.best_algorithm is not None and r.best_algorithm == best[1]
 
 
+def test_progress_records_stop_when_every_island_has_finished():
+    """Islands that spent their budgets report their last state for later
+    points; once all have, no more records repeat that state."""
+    cfg = small_config("islands=3", "max_individuals=0", "max_train_steps=400000",
+                       "progress_every=100")
+    records = []
+    SearchDriver(cfg, None, 4, progress=records.append, backend=InProcessBackend()).run()
+    points = [(r.experiment, r.individuals) for r in records]
+    assert len(points) == len(set(points)), points
+
+
 # --------------------------------------------------------------------------
 # Island groups (mixed task collections)
 # --------------------------------------------------------------------------

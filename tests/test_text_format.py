@@ -646,3 +646,13 @@ def test_long_headers_and_function_names_are_excerpted():
 def test_parse_refuses_non_text():
     with pytest.raises(TypeError, match="must be a str"):
         parse_algorithm(b"def Setup():\n")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("code", [float("nan"), -0.25, float("inf"), 1.5])
+def test_make_refuses_const_set_index_codes_outside_0_1(code):
+    """The kernel decodes index codes without a lower clamp: NaN or a negative
+    code would write outside the vector, so they never make an instruction."""
+    with pytest.raises(ValueError, match="index code"):
+        Instruction.make("VECTOR_CONST_SET_OP", out=1, data=(code, 1.0))
+    with pytest.raises(ValueError, match="index code"):
+        Instruction.make("MATRIX_CONST_SET_OP", out=1, data=(0.5, code, 1.0))

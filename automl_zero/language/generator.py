@@ -18,6 +18,7 @@ __all__ = [
     "no_op_algorithm",
     "random_algorithm",
     "linear_algorithm",
+    "logistic_regression_algorithm",
     "neural_net_algorithm",
     "damaged_neural_net_algorithm",
     "unit_test_neural_net_no_bias_no_gradient",
@@ -86,6 +87,29 @@ def linear_algorithm(learning_rate: float = DEFAULT_LEARNING_RATE) -> Algorithm:
          _ins("SCALAR_PRODUCT_OP", out=3, in1=2, in2=3),
          _ins("SCALAR_VECTOR_PRODUCT_OP", out=2, in1=3, in2=0),
          _ins("VECTOR_SUM_OP", out=1, in1=1, in2=2)),
+    )
+
+
+def logistic_regression_algorithm(learning_rate: float = DEFAULT_LEARNING_RATE
+                                  ) -> Algorithm:
+    """Logistic regression by SGD: weights in v1, bias in s4 (needs memory 5/3/0).
+
+    Predict computes the logit ``s1 = dot(v1, v0) + s4``. On ``ACCURACY`` tasks
+    the executor writes ``sigmoid(s1)`` into ``s1`` before Learn
+    (docs/semantics.md §4.3), so Learn's error ``s0 - s1`` is ``y - p``, the
+    negative gradient of the log-loss with respect to the logit: the update
+    ``w += lr * (y - p) * x``, ``b += lr * (y - p)`` is SGD on the log-loss. On
+    ``RMS_ERROR`` tasks the same program is linear regression with a bias.
+    """
+    return Algorithm(
+        (_ins("SCALAR_CONST_SET_OP", out=2, data=(learning_rate,)),),
+        (_ins("VECTOR_INNER_PRODUCT_OP", out=1, in1=1, in2=0),
+         _ins("SCALAR_SUM_OP", out=1, in1=1, in2=4)),
+        (_ins("SCALAR_DIFF_OP", out=3, in1=0, in2=1),
+         _ins("SCALAR_PRODUCT_OP", out=3, in1=2, in2=3),
+         _ins("SCALAR_VECTOR_PRODUCT_OP", out=2, in1=3, in2=0),
+         _ins("VECTOR_SUM_OP", out=1, in1=1, in2=2),
+         _ins("SCALAR_SUM_OP", out=4, in1=4, in2=3)),
     )
 
 

@@ -82,6 +82,13 @@ class Instruction:
             values = [float32(x) for x in values]
         if spec.data == DataKind.NONE:
             values = [0.0, 0.0, 0.0]
+        # Const-set element indices are float codes in [0, 1) (decoded with
+        # FloatToIndex, clamped above to F - 1, not below): NaN or a negative
+        # code would index outside the vector.
+        codes = {DataKind.VECTOR_INDEX_VALUE: 1, DataKind.MATRIX_INDEX_VALUE: 2}
+        for k in range(codes.get(spec.data, 0)):
+            if not 0.0 <= values[k] <= 1.0:
+                raise ValueError(f"{spec.name}: index code {values[k]!r} is not in [0, 1)")
         return cls(spec.code,
                    in1 if spec.in1 != Kind.NONE else 0,
                    in2 if spec.in2 != Kind.NONE else 0,

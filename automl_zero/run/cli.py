@@ -310,22 +310,50 @@ def show(program: Path, config_path: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("name", type=click.Choice(["linear", "neural_net"]))
+@click.argument("name", type=click.Choice(["linear", "logistic", "neural_net"]))
 @click.option("--learning-rate", type=float, default=None,
               help="Learning rate (default: the original's 0.01).")
 def example(name: str, learning_rate: float | None) -> None:
-    """Print a hand-designed algorithm (the original's LINEAR / NEURAL_NET)."""
+    """Print a hand-designed algorithm: the original's LINEAR (linear
+    regression) or NEURAL_NET (2-layer ReLU network), or logistic regression
+    (linear with a bias; on classification tasks the executor's sigmoid makes
+    its update SGD on the log-loss)."""
+    from automl_zero.language.generator import logistic_regression_algorithm
+
     lr = 0.01 if learning_rate is None else learning_rate
-    alg = linear_algorithm(lr) if name == "linear" else neural_net_algorithm(lr)
-    click.echo(alg.to_text(), nl=False)
+    build_alg = {"linear": linear_algorithm, "logistic": logistic_regression_algorithm,
+                 "neural_net": neural_net_algorithm}[name]
+    click.echo(build_alg(lr).to_text(), nl=False)
 
 
 @cli.command()
 def ops() -> None:
-    """List the op table: code, name, printed form, cost."""
+    """List the op table, one op per line.
+
+    \b
+    Columns:
+      code          the op's number: the original's enum value and the
+                    paper's OP number (Table S1)
+      name          the original's enum name
+      printed form  how programs print it: s, v, m are scalar, vector and
+                    matrix addresses, {o} the output, {a} and {b} the inputs,
+                    {d0}..{d2} stored constants
+      cost          compute cost in the original's compute_cost units; only
+                    the train budget uses it (docs/semantics.md §3.6, §6.3)
+      random        "random": draws new random numbers each time it runs
+    """
+    name_w = max(len(op.name) for op in OPS)
+    fmt_w = max(len(op.fmt) for op in OPS)
+    cost_w = max(len(f"{op.cost:,}") for op in OPS)
+    click.echo(f"{'code':>4s}  {'name':{name_w}s}  {'printed form':{fmt_w}s}  "
+               f"{'cost':>{cost_w}s}  random")
     for op in OPS:
-        click.echo(f"{op.code:3d}  {op.name:28s} {op.fmt:34s} {op.cost:>10d}"
-                   f"{'  random' if op.random else ''}")
+        click.echo(f"{op.code:4d}  {op.name:{name_w}s}  {op.fmt:{fmt_w}s}  "
+                   f"{op.cost:>{cost_w},d}  {'random' if op.random else ''}".rstrip())
+    click.echo("code = paper OP number; printed form: s/v/m = scalar/vector/matrix "
+               "address, {o} output, {a} {b} inputs, {d0}..{d2} constants; cost = "
+               "the original's compute_cost units (train budget only); random = "
+               "draws random numbers each run")
 
 
 @cli.group(invoke_without_command=True)
@@ -560,6 +588,315 @@ def bench_scale(parts: tuple[str, ...], seeds: int, workers: int, islands: int |
                    f"result ({m.individuals:,} individuals, {m.migrations} migrations, "
                    f"{m.seconds_per_migration * 1e3:.0f} ms per migration, T_select "
                    f"{m.select_fitness:.4f})")
+
+
+# ---------------------------------------------------------------- analysis
+# `simplify` and `ablate` (automl_zero/analysis, docs/analysis.md).
+
+
+def _analysis_number(text: str, option: str) -> float:
+    """A finite number >= 0 given as option text (a ValueError otherwise)."""
+    import math
+
+    from automl_zero.errors import excerpt
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{option}: expected a number >= 0, got {excerpt(text)}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{option}: expected a finite number >= 0, got {excerpt(text)}")
+    return value
+
+
+def _analysis_inputs(program: Path, config_path: Path | None, which: str, seed: int,
+                     overrides: tuple[str, ...]) -> tuple[Algorithm, Evaluator | None]:
+    """PROGRAM and, with a config, the evaluator of its task collection (memory
+    extended to cover the program, with a note, as `evaluate` does)."""
+    if config_path is None and overrides:
+        raise ValueError("--set needs --config")
+    cfg = load_config(config_path, overrides) if config_path is not None else None
+    alg = _load(program, cfg, which)
+    if cfg is None:
+        return alg, None
+    memory = cfg.memory.covering(alg)
+    if memory != cfg.memory:
+        click.echo(f"note: {program} needs memory {'/'.join(map(str, memory.sizes))}"
+                   f" (scalars/vectors/matrices); the config has "
+                   f"{'/'.join(map(str, cfg.memory.sizes))}: extended", err=True)
+    return alg, make_evaluator(cfg, which, seed, memory)
+
+
+def _analysis_where(evaluator: Evaluator, which: str) -> str:
+    return (f"{which} tasks: {evaluator.batch.num_tasks}, "
+            f"{evaluator.fitness_combination_mode.split('_')[0].lower()}")
+
+
+@cli.command("simplify")
+@click.argument("program", type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Experiment config (TOML) whose tasks measure the fitness; without "
+                   "it only the static simplification runs.")
+@click.option("--tasks", "which", type=click.Choice(TASK_COLLECTIONS), default="search",
+              show_default=True, help="Task collection of the config to measure on.")
+@click.option("--tolerance", default="0", show_default=True, metavar="T",
+              help="Largest absolute fitness change, against the original, that a "
+                   "removal may cause.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random-init ops' random numbers.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, e.g. --set search_tasks.0.num_tasks=3.")
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), default=None,
+              help="Write the simplified program here (JSON if the name ends in .json).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def simplify_command(program: Path, config_path: Path | None, which: str,
+                     tolerance: str, seed: int, overrides: tuple[str, ...],
+                     out_path: Path | None, as_json: bool) -> None:
+    """Simplify PROGRAM: drop dead code and no-ops, fold constants and (with
+    --config) drop what the fitness does not need; print it before and after."""
+    from automl_zero.analysis.simplify import simplify
+    from automl_zero.language.algorithm_io import save_algorithm
+
+    try:
+        tol = _analysis_number(tolerance, "--tolerance")
+        alg, evaluator = _analysis_inputs(program, config_path, which, seed, overrides)
+        result = simplify(alg, evaluator, tol)
+        if out_path is not None:
+            save_algorithm(result.simplified, out_path,
+                           "json" if out_path.suffix.lower() == ".json" else "text")
+    except (AutoMLZeroError, ValueError, OSError) as err:
+        raise _fail(err) from None
+    if as_json:
+        click.echo(json.dumps({
+            "program": str(program),
+            "config": None if config_path is None else str(config_path),
+            "tasks": None if evaluator is None else which,
+            "num_tasks": None if evaluator is None else evaluator.batch.num_tasks,
+            "static_only": evaluator is None, "seed": seed,
+            "out": None if out_path is None else str(out_path),
+            **result.to_dict()}))
+        return
+    n0, n1 = len(result.original), len(result.simplified)
+    if evaluator is None:
+        click.echo("static simplification only (no --config): dead code, no-ops and "
+                   "constant folding; fitness not measured")
+        click.echo(f"original ({n0} instructions):")
+    else:
+        click.echo(f"original ({n0} instructions): fitness {result.fitness_before:.6f} "
+                   f"({_analysis_where(evaluator, which)})")
+    click.echo(result.original.to_text(), nl=False)
+    if evaluator is None:
+        click.echo(f"simplified ({n1} instructions):")
+    else:
+        change = result.fitness_after - result.fitness_before
+        click.echo(f"simplified ({n1} instructions): fitness {result.fitness_after:.6f} "
+                   f"(change {change:+.6g}; tolerance {tol:g})")
+    click.echo(result.simplified.to_text(), nl=False)
+    for note in result.notes:
+        if evaluator is not None:
+            click.echo(f"note: {note}")
+    click.echo(f"removed or replaced {len(result.removed)} of {n0} instructions"
+               + (":" if result.removed else ""))
+    width = max([len(str(c.instruction)) for c in result.removed] + [11])
+    for c in result.removed:
+        what = (f"folded → {c.replacement}" if c.reason == "folded" else c.reason)
+        click.echo(f"  {c.component_name:7s} {c.index + 1:3d}  "
+                   f"{str(c.instruction):{width}s}  {what}"
+                   + (f" ({c.detail})" if c.detail else ""))
+    if out_path is not None:
+        click.echo(f"simplified program written to {out_path}")
+
+
+@cli.command("ablate")
+@click.argument("program", type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Experiment config (TOML) whose tasks measure the fitness (required).")
+@click.option("--tasks", "which", type=click.Choice(TASK_COLLECTIONS), default="search",
+              show_default=True, help="Task collection of the config to measure on.")
+@click.option("--threshold", default="0.01", show_default=True, metavar="D",
+              help="An instruction is essential if knocking it out lowers the fitness "
+                   "by more than D.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random-init ops' random numbers.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, e.g. --set search_tasks.0.num_tasks=3.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def ablate_command(program: Path, config_path: Path | None, which: str, threshold: str,
+                   seed: int, overrides: tuple[str, ...], as_json: bool) -> None:
+    """Knock out each instruction of PROGRAM's effective program in turn and
+    print the fitness each costs, largest first, with its role."""
+    from automl_zero.analysis.ablate import ablate
+
+    try:
+        if config_path is None:
+            raise ValueError("ablate needs --config: the fitness is measured on its tasks")
+        limit = _analysis_number(threshold, "--threshold")
+        alg, evaluator = _analysis_inputs(program, config_path, which, seed, overrides)
+        rows = ablate(alg, evaluator, limit)
+    except (AutoMLZeroError, ValueError) as err:
+        raise _fail(err) from None
+    base = rows[0].fitness_before if rows else None
+    if as_json:
+        click.echo(json.dumps({
+            "program": str(program), "config": str(config_path), "tasks": which,
+            "num_tasks": evaluator.batch.num_tasks, "seed": seed, "threshold": limit,
+            "fitness": base, "instructions": len(alg),
+            "effective_instructions": len(rows),
+            "ablations": [a.to_dict() for a in rows]}))
+        return
+    if not rows:
+        click.echo(f"the effective program of {program} is empty: nothing to knock out")
+        return
+    click.echo(f"fitness {base:.6f} ({_analysis_where(evaluator, which)}); effective "
+               f"program: {len(rows)} of {len(alg)} instructions")
+    click.echo(f"essential (*): knocking it out lowers the fitness by more than {limit:g}")
+    width = max([len(str(a.instruction)) for a in rows] + [11])
+    click.echo(f"{'rank':>4s}  {'function':8s} {'#':>3s}  {'instruction':{width}s}  "
+               f"{'role':20s}  {'Δ fitness':>10s}  essential")
+    for k, a in enumerate(rows, 1):
+        click.echo(f"{k:4d}  {a.component_name:8s} {a.original_index + 1:3d}  "
+                   f"{str(a.instruction):{width}s}  {a.role:20s}  "
+                   f"{a.fitness_change:+10.6f}  {'*' if a.essential else ''}")
+
+
+@cli.command("plot")
+@click.argument("run_dirs", metavar="RUN_DIR...", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Image file (.png, .pdf, .svg); default RUN_DIR/progress.png "
+                   "for one run, required for several.")
+@click.option("--x", "x_axis", type=click.Choice(["individuals", "train_steps", "time"]),
+              default="individuals", show_default=True,
+              help="x axis: individuals evaluated or training steps (log scale), or "
+                   "wall-clock time.")
+@click.option("--title", default=None, help="Title (default: from the run).")
+@click.option("--label", "labels", multiple=True, metavar="TEXT",
+              help="Legend label of each run, in order (default: directory names).")
+def plot_command(run_dirs: tuple[Path, ...], output: Path | None, x_axis: str,
+                 title: str | None, labels: tuple[str, ...]) -> None:
+    """Plot search progress (the paper's Figure 6): best and mean fitness on
+    T_search against individuals evaluated, new best algorithms, T_select
+    checks and experiments marked; several RUN_DIRs are overlaid (e.g.
+    evolution against random search). Needs matplotlib:
+    pip install "automl-zero[plot]"."""
+    from automl_zero.run.plot import plot_runs
+
+    try:
+        out = plot_runs(run_dirs, output, x=x_axis, title=title, labels=labels or None)
+    except AutoMLZeroError as err:
+        raise _fail(err) from None
+    click.echo(f"wrote {out}")
+
+
+@cli.command("compare")
+@click.argument("programs", metavar="[PROGRAM]...", nargs=-1,
+                type=click.Path(path_type=Path))
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path),
+              help="Config whose task collection is used, e.g. configs/demo_linear.toml.")
+@click.option("--tasks", "which", type=click.Choice(TASK_COLLECTIONS), default=None,
+              help="Task collection (default: final if the config has final tasks, "
+                   "else select).")
+@click.option("--baselines", default=None, metavar="NAMES",
+              help="Comma-separated: linear, logistic, neural_net (hand-designed "
+                   "programs), sklearn_linear (RidgeCV / LogisticRegression), "
+                   "sklearn_mlp (MLPRegressor / MLPClassifier), or none. Default: "
+                   "the ones that fit the tasks' type.")
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True),
+              default=0.01, show_default=True,
+              help="Learning rate of the hand-designed programs (the original's "
+                   "default).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the programs' random-init ops.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, e.g. --set final_tasks.0.num_tasks=10.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def compare_command(programs: tuple[Path, ...], config_path: Path, which: str | None,
+                    baselines: str | None, learning_rate: float, seed: int,
+                    overrides: tuple[str, ...], as_json: bool) -> None:
+    """Compare PROGRAMs (files, or run directories: their best algorithm)
+    with baselines on the same tasks: mean ± SEM of the executor's fitness
+    over tasks, and the fraction of tasks on which each program beats each
+    baseline. Baselines are the hand-designed programs and scikit-learn
+    models fitted on each task's training examples, scored like programs."""
+    from automl_zero.run import compare as cmp
+
+    try:
+        cfg = load_config(config_path, overrides)
+        which = cmp.default_collection(cfg) if which is None else which
+        tasks = make_tasks(cfg.tasks(which))
+        loaded = [cmp.load_program(p, tasks[0].features_size) for p in programs]
+        result = cmp.compare(loaded, cfg, which, cmp.parse_baselines(baselines, tasks),
+                             learning_rate=learning_rate, seed=seed, tasks=tasks,
+                             note=lambda text: click.echo(f"note: {text}", err=True))
+    except (AutoMLZeroError, ValueError) as err:
+        raise _fail(err) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+    else:
+        click.echo(result.format())
+
+
+@cli.command("export")
+@click.argument("program", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["python"]), default="python",
+              show_default=True, help="What to write: a standalone Python module.")
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True,
+              help="The module to write, e.g. evolved_model.py.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Config of the search: features size, task type (regression or "
+                   "classification), epochs and memory are taken from its search tasks.")
+@click.option("--features", "features_size", type=click.IntRange(1), default=None,
+              help="Number of input features (without --config; overrides it).")
+@click.option("--classification/--regression", default=None,
+              help="Estimator kind (default: from the config's tasks, else regression).")
+@click.option("--epochs", type=click.IntRange(1), default=None,
+              help="Passes over the training data in fit (default: the config's, else 1).")
+def export_command(program: Path, fmt: str, out_path: Path, config_path: Path | None,
+                   features_size: int | None, classification: bool | None,
+                   epochs: int | None) -> None:
+    """Write PROGRAM (a program file or a run directory's best algorithm) as a
+    standalone NumPy module holding a scikit-learn–compatible estimator
+    (docs/export.md)."""
+    from automl_zero.export import export_python
+    from automl_zero.run.compare import load_program
+    from automl_zero.tasks import EvalType
+
+    try:
+        cfg = load_config(config_path) if config_path is not None else None
+        path, alg = load_program(program, cfg.search_tasks[0].features_size
+                                 if cfg is not None and cfg.search_tasks else None)
+        memory = None
+        if cfg is not None:
+            spec = cfg.search_tasks[0]
+            features_size = features_size or spec.features_size
+            if classification is None:
+                classification = spec.eval_type == EvalType.ACCURACY
+            epochs = epochs or spec.num_train_epochs
+            memory = cfg.memory.covering(alg)
+        if features_size is None:
+            raise ValueError("give --features N (the number of input features) "
+                             "or --config")
+        source = export_python(
+            alg, features_size=features_size, memory=memory,
+            classification=bool(classification), epochs=epochs or 1,
+            info={"program": str(path), "config": str(config_path or "-")},
+            module_name=_module_name(out_path))
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_path.with_name(out_path.name + ".tmp")
+        tmp.write_text(source)
+        tmp.replace(out_path)
+    except (AutoMLZeroError, ValueError, OSError) as err:
+        raise _fail(err) from None
+    kind = "classifier" if classification else "regressor"
+    click.echo(f"wrote {out_path}: an Evolved{kind.capitalize()} for {features_size} "
+               f"features (NumPy only; `from {_module_name(out_path)} import "
+               f"Evolved{kind.capitalize()}`)")
+
+
+def _module_name(path: Path) -> str:
+    """The import name of a module file (an identifier, else a stand-in)."""
+    stem = path.stem
+    return stem if stem.isidentifier() else "evolved_model"
 
 
 def main(argv: list[str] | None = None) -> None:

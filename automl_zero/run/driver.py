@@ -405,11 +405,14 @@ class SearchDriver:
             target = start + self._lengths.get(w, 1) * cfg.batch_size
             if barrier is not None:
                 target = min(target, barrier)
+            # Timed from before the submit: the in-process backend runs the
+            # round inside it.
+            t0 = time.perf_counter()
             self.backend.submit(w, "step", {
                 "target": target, "batch_size": cfg.batch_size,
                 "starts": {i: exp.stepped[i] for i in islands},
                 "record_every": self._record_every()})
-            self._targets[w] = (target, time.perf_counter())
+            self._targets[w] = (target, t0)
         if self._targets:
             self._take()
         if self._targets or barrier is None:
@@ -467,6 +470,9 @@ class SearchDriver:
                 reps.append(r)
             exp.records.pop(point, None)
             exp.next_record = point + self._record_every()
+            if (all(r.done for r in reps)
+                    and sum(r.individuals for r in reps) == self._last_report):
+                continue  # every island finished at the last record: nothing new
             self._record(reps)
 
     def _align(self) -> None:
