@@ -236,6 +236,9 @@ class AutoMLZeroRegressor(RegressorMixin, BaseEstimator):
     ----------
     time_limit : float, default 60
         Seconds of search (``time_limit_seconds``).
+    max_individuals : int, optional
+        Also stop after one experiment of this many individuals (per island):
+        a budget that, unlike time, gives the same result on every machine.
     config : str or path, optional
         A TOML config whose search settings (memory, ops, sizes, population,
         mutations...) replace the default ones (the demo's linear search
@@ -253,12 +256,14 @@ class AutoMLZeroRegressor(RegressorMixin, BaseEstimator):
         Seed of the search, the splits and the final training.
     """
 
-    def __init__(self, time_limit: float = 60.0, config: Any = None, num_tasks: int = 10,
+    def __init__(self, time_limit: float = 60.0, max_individuals: int | None = None,
+                 config: Any = None, num_tasks: int = 10,
                  valid_fraction: float = 0.2, search_examples: int = 100,
                  epochs: int = 1,
                  sufficient_fitness: float | None = None, islands: int = 1,
                  workers: int = 1, random_state: Any = 0) -> None:
         self.time_limit = time_limit
+        self.max_individuals = max_individuals
         self.config = config
         self.num_tasks = num_tasks
         self.valid_fraction = valid_fraction
@@ -314,6 +319,8 @@ class AutoMLZeroRegressor(RegressorMixin, BaseEstimator):
         data.setdefault("max_train_steps", 10**15)
         if self.sufficient_fitness is not None:
             data["sufficient_fitness"] = float(self.sufficient_fitness)
+        if self.max_individuals is not None:  # a budget that does not depend on time
+            data.update(max_individuals=int(self.max_individuals), max_experiments=1)
         with tempfile.TemporaryDirectory(prefix="automl-zero-fit-") as tmp:
             def spec(split_seed: int, sizes: tuple[int, int]) -> dict:
                 return user_task_spec(

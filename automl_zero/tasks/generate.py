@@ -17,6 +17,7 @@ import numpy as np
 
 from automl_zero.errors import ConfigError, DataError, excerpt
 from automl_zero.tasks._checks import UINT32, is_int
+from automl_zero.tasks._projection import project_and_standardize
 from automl_zero.tasks.datasets import load_dataset
 from automl_zero.tasks.spec import (
     AFFINE_DATA_SEED_OFFSET,
@@ -31,9 +32,19 @@ from automl_zero.tasks.spec import (
     RANDOMIZE_DATA_SALT,
     RANDOMIZE_PARAM_SALT,
     TASK_TYPES,
+    USER_CLASSIFICATION,
+    USER_REGRESSION,
+    USER_SPLIT_SEED_OFFSET,
     TaskSpec,
 )
 from automl_zero.tasks.task import Task, generate_epochs, generator
+from automl_zero.tasks.user_data import (
+    UserData,
+    binary_classes,
+    load_user_data,
+    show_path,
+    user_split,
+)
 
 __all__ = ["choose_projected_pair", "create_task", "make_tasks", "randomize_task_seeds"]
 
@@ -168,7 +179,6 @@ def _projected_data(
     Returned arrays are read-only (they are cached and shared); callers copy.
     """
     from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
     ds = load_dataset(dataset_name, path)
     idx = []
@@ -209,12 +219,11 @@ def _projected_data(
         raise DataError(
             f"data set {ds.name}: cannot split classes {pos}/{neg} ({n} examples): {e}"
         ) from e
-    projection = np.random.RandomState(seed).randn(x.shape[1], features_size)
-    scaler = StandardScaler().fit(x_train @ projection)  # fit on train only
+    tx, vx = project_and_standardize(x_train, x_valid, seed, features_size)
     out = (
-        np.ascontiguousarray(scaler.transform(x_train @ projection), dtype=np.float64),
+        tx,
         np.ascontiguousarray(y_train, dtype=np.float64),
-        np.ascontiguousarray(scaler.transform(x_valid @ projection), dtype=np.float64),
+        vx,
         np.ascontiguousarray(y_valid, dtype=np.float64),
     )
     for arr in out:
@@ -247,6 +256,41 @@ def _create_projected(spec: TaskSpec, data_seed: int, param_seed: int) -> _Array
     return tx[:nt].copy(), ty[:nt].copy(), vx[:nv].copy(), vy[:nv].copy(), name
 
 
+def user_task_name(task_type: str, data: UserData, data_seed: int,
+                   features_size: int) -> str:
+    """``task_type[file,data_seed=S(,dim=F)(,labels=a->0,b->1)]``: the file, the
+    seed, the projected size (when projected) and the label mapping (classes)."""
+    parts = [data.name, f"data_seed={data_seed}"]
+    if features_size < data.num_features:
+        parts.append(f"dim={features_size}")
+    if task_type == USER_CLASSIFICATION:
+        low, high = binary_classes(data.labels, show_path(data.source))
+        parts.append(f"labels={low:g}->0,{high:g}->1")
+    return f"{task_type}[{','.join(parts)}]"
+
+
+def user_task_arrays(data: UserData, task_type: str, num_train: int, num_valid: int,
+                     features_size: int, data_seed: int,
+                     standardize: bool = True) -> _Arrays:
+    """One task of user data (docs/user_data.md): the split of ``data_seed``,
+    projected when the data is wider than ``features_size``, standardised.
+    Shared by the spec path and ``tasks_from_arrays``."""
+    tx, ty, vx, vy = user_split(
+        data, classification=task_type == USER_CLASSIFICATION, num_train=num_train,
+        num_valid=num_valid, features_size=features_size, seed=data_seed,
+        split_seed=(data_seed + USER_SPLIT_SEED_OFFSET) % UINT32,
+        standardize=standardize)
+    return tx, ty, vx, vy, user_task_name(task_type, data, data_seed, features_size)
+
+
+def _create_user(spec: TaskSpec, data_seed: int, param_seed: int) -> _Arrays:
+    assert spec.path is not None  # TaskSpec validation requires it
+    data = load_user_data(spec.path, spec.label_column)
+    return user_task_arrays(data, spec.task_type, spec.num_train_examples,
+                            spec.num_valid_examples, spec.features_size, data_seed,
+                            spec.standardize_features)
+
+
 _CREATORS: dict[str, Callable[[TaskSpec, int, int], _Arrays]] = {
     "scalar_linear_regression_task": _create_linear,
     "scalar_affine_regression_task": _create_affine,
@@ -256,6 +300,8 @@ _CREATORS: dict[str, Callable[[TaskSpec, int, int], _Arrays]] = {
     "unit_test_ones_task": _create_constant(1.0),
     "unit_test_increment_task": _create_increment,
     "unit_test_fixed_task": _create_fixed,
+    USER_REGRESSION: _create_user,
+    USER_CLASSIFICATION: _create_user,
 }
 assert set(_CREATORS) == set(TASK_TYPES)
 

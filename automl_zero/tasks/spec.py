@@ -12,6 +12,11 @@ Task types (docs/semantics.md §12.2-§12.6, paper §4.1):
   randomly projected to ``features_size`` dimensions and standardised, built in
   memory the way the original's ``generate_datasets.py`` builds its files.
 * ``unit_test_{zeros,ones,increment,fixed}_task``: tiny deterministic tasks.
+* ``user_regression_task`` and ``user_binary_classification_task``: random
+  train/validation splits of a user's ``.npz`` or ``.csv`` file
+  (docs/user_data.md; :mod:`automl_zero.tasks.user_data`). Their specs read
+  the file when they are made, to check it against the spec and to fill in
+  the sizes a config leaves out (``TaskSpec.from_dict``).
 
 Bad values raise ConfigError naming the key path; so does a spec whose tasks
 could not fit in memory (``features_size`` is also bounded by the executor:
@@ -28,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from automl_zero.errors import ConfigError, excerpt
+import numpy as np
+
+from automl_zero.errors import ConfigError, DataError, excerpt
 from automl_zero.tasks._checks import (
     MAX_FEATURES_SIZE,
     UINT32,
@@ -41,12 +48,22 @@ from automl_zero.tasks._checks import (
 )
 from automl_zero.tasks.datasets import DATASET_NAMES
 from automl_zero.tasks.task import EvalType, parse_eval_type
+from automl_zero.tasks.user_data import (
+    USER_FILE_SUFFIXES,
+    LabelColumnError,
+    UserData,
+    binary_classes,
+    load_user_data,
+    show_path,
+    split_sizes,
+)
 
 __all__ = [
     "DEFAULT_DATA_SEEDS",
     "DEFAULT_PARAM_SEEDS",
     "MAX_FEATURES_SIZE",
     "TASK_TYPES",
+    "USER_TASK_TYPES",
     "TaskSpec",
     "task_seeds",
 ]
@@ -67,6 +84,8 @@ NN_PARAM_SEED_OFFSET = 174299604
 PROJECTED_PAIR_SALT = 856572777
 RANDOMIZE_PARAM_SALT = 85652777
 RANDOMIZE_DATA_SALT = 38272328
+# The row shuffles of user data tasks (our own; distinct from every other offset).
+USER_SPLIT_SEED_OFFSET = 610395627
 
 DEFAULT_PARAM_SEEDS: tuple[int, ...] = (1001, 1012, 1010, 1000, 1006, 1008, 1007, 1003)
 DEFAULT_DATA_SEEDS: tuple[int, ...] = (
@@ -86,6 +105,10 @@ PROJECTED_MAX_EXAMPLES_PER_CLASS = 5000
 PROJECTED_NUM_CLASSES = 10
 _NUM_PAIRS = PROJECTED_NUM_CLASSES * (PROJECTED_NUM_CLASSES - 1) // 2  # 45
 
+USER_REGRESSION = "user_regression_task"
+USER_CLASSIFICATION = "user_binary_classification_task"
+USER_TASK_TYPES: tuple[str, ...] = (USER_REGRESSION, USER_CLASSIFICATION)
+
 TASK_TYPES: tuple[str, ...] = (
     "scalar_linear_regression_task",
     "scalar_affine_regression_task",
@@ -95,6 +118,7 @@ TASK_TYPES: tuple[str, ...] = (
     "unit_test_ones_task",
     "unit_test_increment_task",
     "unit_test_fixed_task",
+    *USER_TASK_TYPES,
 )
 
 _REGRESSION_TYPES = frozenset(
@@ -102,9 +126,11 @@ _REGRESSION_TYPES = frozenset(
         "scalar_linear_regression_task",
         "scalar_affine_regression_task",
         "scalar_2layer_nn_regression_task",
+        USER_REGRESSION,
     }
 )
 _PROJECTED = "projected_binary_classification_task"
+_CLASSIFICATION_TYPES = frozenset({_PROJECTED, USER_CLASSIFICATION})
 _NN_MIN_FEATURES = 3
 
 
@@ -170,6 +196,24 @@ def _parse_path(value: Any, where: str) -> str | None:
     return text
 
 
+def _parse_label_column(value: Any, where: str) -> int | str | None:
+    if value is None:
+        return None
+    if is_int(value):
+        return int(value)
+    if isinstance(value, str) and value.strip() and "\x00" not in value:
+        return value.strip()
+    raise ConfigError(f"{where}: must be a column index (0 = the first column, -1 = "
+                      f"the last) or a column name of the CSV header, got "
+                      f"{excerpt(value)}")
+
+
+def _parse_bool(value: Any, where: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{where}: must be true or false, got {excerpt(value)}")
+    return bool(value)
+
+
 def _parse_dataset_name(value: Any, where: str) -> str:
     if not isinstance(value, str) or value not in DATASET_NAMES:
         raise ConfigError(
@@ -223,6 +267,8 @@ _FIELD_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "param_seeds": _parse_seeds,
     "dataset_name": _parse_dataset_name,
     "path": _parse_path,
+    "label_column": _parse_label_column,
+    "standardize_features": _parse_bool,
     "positive_class": _parse_class_id,
     "negative_class": _parse_class_id,
     "held_out_pairs": _parse_pairs,
@@ -252,15 +298,27 @@ _TYPE_SPECIFIC_KEYS: dict[str, frozenset[str]] = {
     "unit_test_fixed_task": frozenset(
         {"train_features", "train_labels", "valid_features", "valid_labels"}
     ),
+    **{
+        user_type: frozenset({"path", "label_column", "standardize_features"})
+        for user_type in USER_TASK_TYPES
+    },
 }
-_KEY_OWNER: dict[str, str] = {
-    key: owner for owner, keys in _TYPE_SPECIFIC_KEYS.items() for key in keys
+# Key -> the task types that accept it, in TASK_TYPES order.
+_KEY_OWNERS: dict[str, tuple[str, ...]] = {
+    key: tuple(t for t in TASK_TYPES if key in _TYPE_SPECIFIC_KEYS.get(t, ()))
+    for keys in _TYPE_SPECIFIC_KEYS.values()
+    for key in keys
 }
 _REQUIRED_KEYS = ("features_size", "num_train_examples", "num_valid_examples")
 
 
 def _default_eval_type(task_type: str) -> EvalType:
-    return EvalType.ACCURACY if task_type == _PROJECTED else EvalType.RMS_ERROR
+    return EvalType.ACCURACY if task_type in _CLASSIFICATION_TYPES else EvalType.RMS_ERROR
+
+
+def _not_owned(key: str, task_type: str, where: str) -> ConfigError:
+    return ConfigError(f"{where}.{key}: only valid for "
+                       f"{', '.join(_KEY_OWNERS[key])}, not for {task_type}")
 
 
 def _validate_spec_values(
@@ -271,22 +329,21 @@ def _validate_spec_values(
     ``values`` holds every field, already parsed; errors name ``where.key``.
     """
     task_type = values["task_type"]
-    for key, owner in _KEY_OWNER.items():
-        if owner != task_type and values[key] != defaults[key]:
-            raise ConfigError(
-                f"{where}.{key}: only valid for {owner}, not for {task_type}"
-            )
+    for key, owners in _KEY_OWNERS.items():
+        if task_type not in owners and values[key] != defaults[key]:
+            raise _not_owned(key, task_type, where)
     if values["eval_type"] is None:
         values["eval_type"] = _default_eval_type(task_type)
     eval_type = values["eval_type"]
+    why = "" if task_type in USER_TASK_TYPES else " (as in the original)"
     if task_type in _REGRESSION_TYPES and eval_type != EvalType.RMS_ERROR:
         raise ConfigError(
-            f"{where}.eval_type: {task_type} must use RMS_ERROR (as in the original), "
+            f"{where}.eval_type: {task_type} must use RMS_ERROR{why}, "
             f"got {eval_type.name}"
         )
-    if task_type == _PROJECTED and eval_type != EvalType.ACCURACY:
+    if task_type in _CLASSIFICATION_TYPES and eval_type != EvalType.ACCURACY:
         raise ConfigError(
-            f"{where}.eval_type: {task_type} must use ACCURACY (as in the original), "
+            f"{where}.eval_type: {task_type} must use ACCURACY{why}, "
             f"got {eval_type.name}"
         )
     if task_type == "scalar_2layer_nn_regression_task" and (
@@ -301,6 +358,8 @@ def _validate_spec_values(
         _validate_projected(values, where)
     if task_type == "unit_test_fixed_task":
         _validate_fixed(values, where)
+    if task_type in USER_TASK_TYPES:
+        _validate_user(values, where)
     check_memory(
         _data_bytes(values), where,
         f"{values['num_tasks']} task(s) of {values['num_train_examples']} train "
@@ -369,6 +428,61 @@ def _validate_projected(values: dict[str, Any], where: str) -> None:
         )
 
 
+def _user_data(values: Mapping[str, Any], where: str) -> UserData:
+    """The data file of a user task spec, loaded (cached); every problem is a
+    ConfigError naming ``where.path`` or ``where.label_column`` and the file."""
+    path, task_type = values["path"], values["task_type"]
+    if path is None:
+        raise ConfigError(f"{where}.path: {task_type} needs a path: a .npz file "
+                          f"(arrays x and y) or a .csv file")
+    if Path(path).suffix.lower() not in USER_FILE_SUFFIXES:
+        raise ConfigError(f"{where}.path: must name a .npz or .csv file, got "
+                          f"{excerpt(path)}")
+    try:
+        return load_user_data(path, values["label_column"])
+    except LabelColumnError as e:
+        raise ConfigError(f"{where}.label_column: {e}") from None
+    except DataError as e:
+        raise ConfigError(f"{where}.path: {e}") from None
+
+
+def _infer_user_sizes(values: dict[str, Any], where: str) -> None:
+    """Fill in the sizes a user task spec leaves out: ``features_size`` = the
+    data's feature columns, the example counts as ``user_data.split_sizes``."""
+    data = _user_data(values, where)
+    if values["features_size"] is None:
+        d = data.num_features
+        if d > MAX_FEATURES_SIZE:
+            raise ConfigError(
+                f"{where}.features_size: required here: {show_path(data.source)} has "
+                f"{d} feature columns, more than the executor supports "
+                f"({MAX_FEATURES_SIZE}); set features_size to at most "
+                f"{MAX_FEATURES_SIZE} to project them")
+        values["features_size"] = d
+    values["num_train_examples"], values["num_valid_examples"] = split_sizes(
+        data.num_examples, values["num_train_examples"], values["num_valid_examples"],
+        f"{where}.", show_path(data.source))
+
+
+def _validate_user(values: dict[str, Any], where: str) -> None:
+    """A user task spec against its data: features_size at most the columns,
+    the counts within the rows, two classes for classification."""
+    data = _user_data(values, where)
+    f, d = values["features_size"], data.num_features
+    if f > d:
+        raise ConfigError(
+            f"{where}.features_size: {f} is more than the {d} feature column(s) of "
+            f"{show_path(data.source)}; use at most {d} (wider data is projected down "
+            f"to features_size; narrower data is never padded)")
+    split_sizes(data.num_examples, values["num_train_examples"],
+                values["num_valid_examples"], f"{where}.", show_path(data.source))
+    if values["task_type"] == USER_CLASSIFICATION:
+        try:
+            binary_classes(data.labels, show_path(data.source))
+        except DataError as e:
+            raise ConfigError(f"{where}.path: {e}") from None
+
+
 def _validate_fixed(values: dict[str, Any], where: str) -> None:
     f = values["features_size"]
     for split in ("train", "valid"):
@@ -425,12 +539,17 @@ class TaskSpec:
     param_seeds: tuple[int, ...] = ()
     # projected_binary_classification_task only:
     dataset_name: str = "digits"  # "digits" | "cifar10" | "mnist" | "npz"
-    path: str | None = None  # directory (cifar10, mnist) or .npz file; not for digits
+    # projected: directory (cifar10, mnist) or .npz file, not for digits;
+    # user types: the .npz or .csv data file (required).
+    path: str | None = None
     positive_class: int | None = None  # both or neither; neither = random pair
     negative_class: int | None = None
     held_out_pairs: tuple[tuple[int, int], ...] = ()  # never chosen at random
     min_supported_data_seed: int = 0  # data split/projection seeds lie in [min, max)
     max_supported_data_seed: int = 10
+    # user_regression_task and user_binary_classification_task (and path above):
+    label_column: int | str | None = None  # CSV only: index or header name; None: last
+    standardize_features: bool = True  # with the train split's mean and deviation
     # unit_test_increment_task only:
     increment: float = 1.0
     # unit_test_fixed_task only (sizes must match features_size / num_*_examples):
@@ -478,17 +597,19 @@ class TaskSpec:
             raise ConfigError(f"{where}.task_type: required key is missing")
         task_type = _parse_task_type(d["task_type"], f"{where}.task_type")
         for key in d:
-            owner = _KEY_OWNER.get(key)
-            if owner is not None and owner != task_type:
-                raise ConfigError(
-                    f"{where}.{key}: only valid for {owner}, not for {task_type}"
-                )
+            owners = _KEY_OWNERS.get(key)
+            if owners is not None and task_type not in owners:
+                raise _not_owned(key, task_type, where)
         values = _spec_defaults()
         for key, raw in d.items():
             values[key] = _FIELD_PARSERS[key](raw, f"{where}.{key}")
         path = values["path"]
         if path is not None and base_dir is not None:
-            p = Path(path).expanduser()
+            try:
+                p = Path(path).expanduser()
+            except RuntimeError as e:  # ~user of an unknown user
+                raise ConfigError(f"{where}.path: cannot expand {excerpt(path)} "
+                                  f"({e})") from None
             values["path"] = str(p if p.is_absolute() else Path(base_dir) / p)
         if task_type == "unit_test_fixed_task":
             # Sizes default to those of the lists (the original reads them there).
@@ -502,6 +623,8 @@ class TaskSpec:
             for key, size in inferred.items():
                 if key not in d and size:
                     values[key] = size
+        if task_type in USER_TASK_TYPES:
+            _infer_user_sizes(values, where)
         for key in _REQUIRED_KEYS:
             if values[key] is None:
                 raise ConfigError(f"{where}.{key}: required key is missing")
