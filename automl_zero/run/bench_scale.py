@@ -24,18 +24,20 @@ from automl_zero.config import Config, load_config
 from automl_zero.run.driver import ProgressRecord, SearchDriver
 from automl_zero.run.workers import make_backend
 
-__all__ = ["measure_throughput", "measure_time_to_select", "measure_hurdles",
+__all__ = ["measure_throughput", "measure_backends", "measure_time_to_select",
+           "measure_hurdles",
            "measure_many_islands", "worker_startup_seconds"]
 
 DEMO = "configs/demo_linear.toml"
 
 
-def _run(cfg: Config, seed: int, workers: int, events: list | None = None
-         ) -> tuple[list[ProgressRecord], object, float]:
+def _run(cfg: Config, seed: int, workers: int, events: list | None = None,
+         backend_name: str = "local") -> tuple[list[ProgressRecord], object, float]:
     """One run; its records, result and steady individuals/s (the search
-    loops' individuals over their wall time)."""
+    loops' individuals over their wall time: starting workers or a Ray
+    runtime is not counted)."""
     records: list[ProgressRecord] = []
-    with make_backend("local", workers, cfg.islands) as backend:
+    with make_backend(backend_name, workers, cfg.islands) as backend:
         driver = SearchDriver(cfg, None, seed, progress=records.append,
                               on_event=None if events is None else events.append,
                               backend=backend)
@@ -62,6 +64,28 @@ def measure_throughput(config: str = DEMO, islands: int = 2,
             if report is not None:
                 report(w, rate)
     return {w: statistics.median(r) for w, r in rates.items()}
+
+
+def measure_backends(config: str = DEMO, islands: int = 4, workers: int = 2,
+                     individuals_per_island: int = 150_000, repeats: int = 3, seed: int = 1,
+                     backends: Sequence[str] = ("local", "ray"),
+                     report: Callable[[str, float], None] | None = None
+                     ) -> dict[str, float]:
+    """Median steady individuals/s of the same run on each backend (runs
+    alternate; Ray: a runtime of its own on 127.0.0.1, started per run)."""
+    cfg = load_config(config, [f"islands={islands}",
+                               f"max_individuals={individuals_per_island}",
+                               "max_experiments=1", "sufficient_fitness=2.0",
+                               "progress_every=20000", f"max_train_steps={10**18}",
+                               "select_every=0"])
+    rates: dict[str, list[float]] = {b: [] for b in backends}
+    for _ in range(repeats):
+        for b in backends:
+            _, _, rate = _run(cfg, seed, workers, backend_name=b)
+            rates[b].append(rate)
+            if report is not None:
+                report(b, rate)
+    return {b: statistics.median(r) for b, r in rates.items()}
 
 
 def worker_startup_seconds(workers: int = 2) -> float:

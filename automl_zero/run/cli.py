@@ -525,8 +525,8 @@ def bench_search(seeds: int, time_limit: float, individuals: int, keying_seeds: 
 
 @bench.command("scale")
 @click.option("--part", "parts", multiple=True,
-              type=click.Choice(["throughput", "select", "hurdles", "islands"]),
-              help="What to measure (default: all four).")
+              type=click.Choice(["throughput", "ray", "select", "hurdles", "islands"]),
+              help="What to measure (default: all but ray; ray needs the [ray] extra).")
 @click.option("--seeds", type=click.IntRange(1), default=10, show_default=True,
               help="Demo searches for the time to T_select.")
 @click.option("--workers", type=click.IntRange(1), default=2, show_default=True,
@@ -557,6 +557,15 @@ def bench_scale(parts: tuple[str, ...], seeds: int, workers: int, islands: int |
             f"  {n} islands on {w} worker(s): {r:,.0f} individuals/s"))
         click.echo(f"throughput, {n} islands: 1 worker {rates[1]:,.0f}/s, 2 workers "
                    f"{rates[2]:,.0f}/s: {rates[2] / rates[1]:.2f}x (medians of 3)")
+    if "ray" in parts:
+        n = islands or max(2, load_config(config_path).islands)
+        rates = bs.measure_backends(config_path, islands=n, workers=workers,
+                                    report=lambda b, r: click.echo(
+                                        f"  {n} islands, {workers} workers, {b}: "
+                                        f"{r:,.0f} individuals/s"))
+        click.echo(f"backends, {n} islands on {workers} workers: local "
+                   f"{rates['local']:,.0f}/s, ray {rates['ray']:,.0f}/s: "
+                   f"{rates['ray'] / rates['local']:.2f}x (medians of 3)")
     if "select" in parts:
         def report(r):  # noqa: ANN001
             solved = f"{r.seconds:6.1f} s" if r.seconds is not None else "not solved"
