@@ -384,3 +384,58 @@ def test_export_memory_covers_the_program() -> None:
     assert "MEMORY_SIZES = (20, 9, 3)" in export_python(alg, features_size=2,
                                                         memory=(20, 3, 3))
     assert "MEMORY_SIZES = (6, 9, 3)" in export_python(alg, features_size=2, memory=MEMORY)
+
+
+def test_cli_export_writes_an_importable_module(tmp_path: Path) -> None:
+    """`automl-zero export` with a config: features, task kind and memory from
+    its search tasks; the module imports and trains."""
+    from click.testing import CliRunner
+
+    from automl_zero.language.algorithm_io import save_algorithm
+    from automl_zero.run.cli import cli
+
+    program = tmp_path / "linear.txt"
+    save_algorithm(linear_algorithm(0.05), program)
+    out = tmp_path / "evolved_lin.py"
+    r = CliRunner().invoke(cli, ["export", str(program), "--config",
+                                 "configs/demo_linear.toml", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "EvolvedRegressor for 4 features" in r.output
+    namespace: dict = {}
+    exec(compile(out.read_text(), str(out), "exec"), namespace)  # our own output
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0])
+    model = namespace["EvolvedRegressor"]().fit(X, y)
+    assert model.score(X, y) > 0.99
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :3])
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--features", "0"], "--features"),
+    ([], "--features N"),
+    (["--config", "nope.toml"], "nope.toml"),
+])
+def test_cli_export_errors_are_one_line(tmp_path: Path, args, words) -> None:
+    from click.testing import CliRunner
+
+    from automl_zero.language.algorithm_io import save_algorithm
+    from automl_zero.run.cli import cli
+
+    program = tmp_path / "linear.txt"
+    save_algorithm(linear_algorithm(0.05), program)
+    r = CliRunner().invoke(cli, ["export", str(program), "-o", str(tmp_path / "m.py"),
+                                 *args])
+    assert r.exit_code == 2
+    assert words in r.output and "Traceback" not in r.output
+
+
+def test_cli_export_missing_program(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from automl_zero.run.cli import cli
+
+    r = CliRunner().invoke(cli, ["export", str(tmp_path / "none.txt"), "--features", "4",
+                                 "-o", str(tmp_path / "m.py")])
+    assert r.exit_code == 2 and "none.txt" in r.output and "Traceback" not in r.output
