@@ -908,6 +908,59 @@ def _module_name(path: Path) -> str:
     return stem if stem.isidentifier() else "evolved_model"
 
 
+@cli.group("experiment")
+def experiment_group() -> None:
+    """Reproduce the paper's experiments (results in docs/results.md)."""
+
+
+@experiment_group.command("rs-vs-evolution")
+@click.option("--setting", type=click.Choice(["linear", "affine", "linear_learn",
+                                              "affine_learn"]),
+              default="linear", show_default=True,
+              help="What is searched: the whole linear or affine regressor, or only "
+                   "its Learn function (configs/rs_vs_evolution*.toml).")
+@click.option("--evaluations", type=click.IntRange(1), default=None,
+              help="Random programs judged by random search (default: as many as "
+                   "evolution spent, the paper's protocol).")
+@click.option("--experiments", type=click.IntRange(1), default=100, show_default=True,
+              help="Evolution experiments, each of at most max_individuals "
+                   "evaluations, stopped at its first acceptable algorithm.")
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True,
+              help="Seed of both searches (results do not depend on --workers).")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Worker processes.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Config of the setting (default: the repository's "
+                   "configs/rs_vs_evolution*.toml file of --setting).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, e.g. --set max_individuals=100000.")
+@click.option("--evaluate-all", is_flag=True,
+              help="Run every random program, also those whose predictions cannot "
+                   "depend on the labels (slower; same counts).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def rs_vs_evolution_command(setting: str, evaluations: int | None, experiments: int,
+                            seed: int, workers: int, config_path: Path | None,
+                            overrides: tuple[str, ...], evaluate_all: bool,
+                            as_json: bool) -> None:
+    """Evolution against random search (paper §4.1, Figure 4): the success
+    rates of both at finding algorithms better than a hand-designed SGD
+    regressor, with 95 % intervals, their ratio and the random-search
+    difficulty."""
+    from automl_zero.run.experiments import rs_vs_evolution as rve
+
+    try:
+        result = rve.run(setting, experiments=experiments, evaluations=evaluations,
+                         seed=seed, workers=workers, config_path=config_path,
+                         overrides=overrides, evaluate_all=evaluate_all,
+                         progress=lambda text: click.echo(text, err=True))
+    except (AutoMLZeroError, ValueError, OSError) as err:
+        raise _fail(err) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+    else:
+        click.echo(result.format())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``automl-zero`` command."""
     cli.main(args=argv, prog_name="automl-zero")
