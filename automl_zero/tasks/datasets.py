@@ -17,6 +17,10 @@ Supported sources (docs/semantics.md §12.5):
   restricted unpickler that can only rebuild numpy arrays).
 * ``mnist``: the IDX files ``train-images-idx3-ubyte`` and
   ``train-labels-idx1-ubyte``, plain or gzip-compressed.
+* ``fashion_mnist``: Fashion-MNIST, the same IDX layout read by the same
+  reader, named ``fashion_mnist``; its path defaults to
+  ``FASHION_MNIST_DEFAULT_PATH``, where Debian's package
+  ``dataset-fashion-mnist`` puts the gzip-compressed files.
 * ``npz``: a user ``.npz`` archive with arrays ``x``/``y`` (or
   ``features``/``labels``).
 """
@@ -43,16 +47,32 @@ from automl_zero.tasks._checks import memory_limit_bytes
 
 __all__ = [
     "DATASET_NAMES",
+    "FASHION_MNIST_DEFAULT_PATH",
     "LabeledDataset",
     "load_cifar10",
     "load_dataset",
     "load_digits",
+    "load_fashion_mnist",
     "load_mnist",
     "load_npz",
 ]
 
 # Names accepted by load_dataset (and by TaskSpec.dataset_name).
-DATASET_NAMES: tuple[str, ...] = ("digits", "cifar10", "mnist", "npz")
+DATASET_NAMES: tuple[str, ...] = ("digits", "cifar10", "mnist", "fashion_mnist", "npz")
+
+# Where Debian's package dataset-fashion-mnist installs the Fashion-MNIST IDX
+# files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-*).
+FASHION_MNIST_DEFAULT_PATH = "/usr/share/datasets/fashion-mnist"
+_FASHION_HELP = (
+    "install Debian's package dataset-fashion-mnist (apt-get install "
+    f"dataset-fashion-mnist), which puts the files in {FASHION_MNIST_DEFAULT_PATH}, "
+    "or download train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz from "
+    "the Fashion-MNIST repository and pass their directory"
+)
+_MNIST_HELP = (
+    "download the MNIST training images and labels (IDX format) and pass their "
+    "directory"
+)
 
 # CIFAR-10: 5 training batches of 32x32x3 images, one label byte per record.
 _CIFAR_NUM_BATCHES = 5
@@ -124,11 +144,12 @@ def _make_dataset(
 
 
 def load_dataset(name: str, path: str | Path | None = None) -> LabeledDataset:
-    """Load data set ``name`` ("digits", "cifar10", "mnist" or "npz").
+    """Load data set ``name`` ("digits", "cifar10", "mnist", "fashion_mnist" or "npz").
 
-    ``path`` is ignored for "digits" and required for the others: a directory
-    for "cifar10" and "mnist", a ``.npz`` file for "npz". Results are cached per
-    (name, resolved path), so repeated calls are cheap and return the same
+    ``path`` is ignored for "digits"; a directory for "cifar10", "mnist" and
+    "fashion_mnist" (default ``FASHION_MNIST_DEFAULT_PATH``), a ``.npz`` file
+    for "npz"; required for the others. Results are cached per (name,
+    resolved path), so repeated calls are cheap and return the same
     (read-only) object.
     """
     if name not in DATASET_NAMES:
@@ -137,6 +158,8 @@ def load_dataset(name: str, path: str | Path | None = None) -> LabeledDataset:
         )
     if name == "digits":
         return _load_cached("digits", "")
+    if path is None and name == "fashion_mnist":
+        path = FASHION_MNIST_DEFAULT_PATH
     if path is None:
         raise DataError(f"data set {name!r} needs a path, but none was given")
     resolved = Path(path).expanduser().resolve()
@@ -149,6 +172,7 @@ def _load_cached(name: str, path: str) -> LabeledDataset:
     loaders: dict[str, Callable[[Path], LabeledDataset]] = {
         "cifar10": _read_cifar10,
         "mnist": _read_mnist,
+        "fashion_mnist": _read_fashion_mnist,
         "npz": _read_npz,
     }
     if name == "digits":
@@ -176,6 +200,14 @@ def load_cifar10(path: str | Path) -> LabeledDataset:
 def load_mnist(path: str | Path) -> LabeledDataset:
     """MNIST TRAIN split from IDX files (optionally .gz): 60000 x 784 raw pixels."""
     return load_dataset("mnist", path)
+
+
+def load_fashion_mnist(path: str | Path = FASHION_MNIST_DEFAULT_PATH) -> LabeledDataset:
+    """Fashion-MNIST TRAIN split (IDX files, optionally .gz): 60000 x 784 raw pixels.
+
+    ``path`` defaults to where Debian's ``dataset-fashion-mnist`` installs it.
+    """
+    return load_dataset("fashion_mnist", path)
 
 
 def load_npz(path: str | Path) -> LabeledDataset:
@@ -403,15 +435,12 @@ def _check_class_ids(labels: np.ndarray, num_classes: int, what: str) -> None:
 # --------------------------------------------------------------------------
 
 
-def _find_idx_file(root: Path, names: tuple[str, ...]) -> Path:
+def _find_idx_file(root: Path, names: tuple[str, ...], title: str, hint: str) -> Path:
     for name in names:
         for candidate in (root / name, root / f"{name}.gz"):
             if candidate.is_file():
                 return candidate
-    raise DataError(
-        f"no MNIST file {names[0]} (or {names[0]}.gz) found in {root}; download the "
-        "MNIST training images and labels (IDX format) and pass their directory"
-    )
+    raise DataError(f"no {title} file {names[0]} (or {names[0]}.gz) found in {root}; {hint}")
 
 
 def _read_idx(file: Path, magic: int) -> np.ndarray:
@@ -487,21 +516,30 @@ def _check_data_memory(file: Path, claim: str, nbytes: int) -> None:
 
 
 def _read_mnist(root: Path) -> LabeledDataset:
+    return _read_idx_dataset(root, "mnist", "MNIST", _MNIST_HELP)
+
+
+def _read_fashion_mnist(root: Path) -> LabeledDataset:
+    return _read_idx_dataset(root, "fashion_mnist", "Fashion-MNIST", _FASHION_HELP)
+
+
+def _read_idx_dataset(root: Path, name: str, title: str, hint: str) -> LabeledDataset:
+    """The TRAIN split of an MNIST-layout data set: IDX image and label files."""
     if not root.exists():
-        raise DataError(f"MNIST directory {root} does not exist")
+        raise DataError(f"{title} directory {root} does not exist; {hint}")
     if not root.is_dir():
-        raise DataError(f"MNIST path {root} is not a directory of IDX files")
-    images_file = _find_idx_file(root, _MNIST_IMAGES)
-    labels_file = _find_idx_file(root, _MNIST_LABELS)
+        raise DataError(f"{title} path {root} is not a directory of IDX files; {hint}")
+    images_file = _find_idx_file(root, _MNIST_IMAGES, title, hint)
+    labels_file = _find_idx_file(root, _MNIST_LABELS, title, hint)
     images = _read_idx(images_file, _IDX_MAGIC_IMAGES)
     labels = _read_idx(labels_file, _IDX_MAGIC_LABELS).astype(np.int64)
     if images.shape[0] != labels.shape[0]:
         raise DataError(
-            f"MNIST files disagree: {images_file} holds {images.shape[0]} images but "
+            f"{title} files disagree: {images_file} holds {images.shape[0]} images but "
             f"{labels_file} holds {labels.shape[0]} labels"
         )
-    _check_class_ids(labels, _MNIST_NUM_CLASSES, f"MNIST labels {labels_file}")
-    return _make_dataset(images.reshape(images.shape[0], -1), labels, "mnist")
+    _check_class_ids(labels, _MNIST_NUM_CLASSES, f"{title} labels {labels_file}")
+    return _make_dataset(images.reshape(images.shape[0], -1), labels, name)
 
 
 # --------------------------------------------------------------------------
