@@ -15,7 +15,7 @@ CONFIGS = sorted(Path("configs").glob("*.toml"))
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_shipped_configs_load(path):
     cfg = load_config(path)
-    assert cfg.search_tasks
+    assert cfg.tasks("search")
     assert cfg.to_dict()
     # the resolved dict reads back to the same config
     assert config_from_dict(cfg.to_dict(), str(path), path.parent) == cfg
