@@ -209,6 +209,18 @@ class Config:
             raise ConfigError(f"{self.source}: no [[{which}_tasks]] in the config")
         return specs
 
+    @property
+    def multiclass(self) -> bool:
+        """Whether the tasks are MULTICLASS_ACCURACY (programs predict in v2;
+        docs/semantics.md §4.13). A config's tasks are all multi-class or none."""
+        return any(s.num_classes for name in TASK_COLLECTIONS
+                   for s in self._collection(name))
+
+    def _collection(self, name: str) -> tuple[TaskSpec, ...]:
+        if name == "search" and self.island_groups:
+            return tuple(s for g in self.island_groups for s in g.search_tasks)
+        return getattr(self, f"{name}_tasks")
+
     def search_groups(self) -> tuple[tuple[TaskSpec, ...], ...]:
         """The search task collection of each island group (one group, the
         top-level ``search_tasks``, without ``island_groups``)."""
@@ -554,6 +566,16 @@ def _validate(cfg: Config) -> None:
         if len(sizes) > 1:
             raise ConfigError(f"{src}: {name}_tasks: all specs must have the same "
                               f"features_size, got {sorted(sizes)}")
+    kinds = {bool(s.num_classes) for name in TASK_COLLECTIONS
+             for s in cfg._collection(name)}
+    if len(kinds) > 1:
+        raise ConfigError(f"{src}: tasks: MULTICLASS_ACCURACY tasks cannot be mixed "
+                          f"with other tasks in one config (multi-class programs "
+                          f"predict in v2, the others in s1)")
+    if True in kinds and cfg.num_vector_addresses < 3:
+        raise ConfigError(f"{src}: num_vector_addresses: multi-class tasks need at "
+                          f"least 3 (v1 holds the one-hot label, v2 the predictions), "
+                          f"got {cfg.num_vector_addresses}")
     for fname in ("setup", "predict", "learn"):
         lo = getattr(cfg, f"mutate_{fname}_size_min")
         hi = getattr(cfg, f"mutate_{fname}_size_max")

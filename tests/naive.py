@@ -26,6 +26,14 @@ Conventions:
 * Random ops (59-64) draw from a ``numpy.random.Generator``: the distributions
   and interval conventions of docs/semantics.md §3.5 are followed, the streams of the numba
   kernel are not reproduced.
+* MULTICLASS_ACCURACY tasks (K classes, labels the class ids 0..K-1): Predict
+  sees s0 = 0, v0 = the features and v1 = 0 (the label is hidden); the logits
+  are v2[:K]; their softmax (shifted by the first-wins maximum, the
+  exponentials added left to right from +0.0) is written back into v2 in
+  training (v2[K:] = 0) and the error is |1 - p(label)|; Learn sees s0 = 0,
+  v1 = one-hot(label), v0 = the features; validation scores the argmax of the
+  probabilities (ties to the last class, so NaN gives class 0) and does not
+  write them back (docs/semantics.md §4.13).
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ import numpy as np
 __all__ = [
     "ACCURACY",
     "MIN_FITNESS",
+    "MULTICLASS_ACCURACY",
     "NAIVE_SIGNATURES",
     "RANDOM_OPS",
     "RMS_ERROR",
@@ -47,15 +56,18 @@ __all__ = [
     "NaiveRun",
     "flip_and_squash",
     "float_to_index",
+    "last_argmax",
     "naive_evaluate",
     "naive_op",
     "naive_run",
     "naive_train_steps",
     "sigmoid",
+    "softmax",
 ]
 
 RMS_ERROR = 1
 ACCURACY = 4
+MULTICLASS_ACCURACY = 5
 MIN_FITNESS = 0.0
 MINUS_TWO_OVER_PI = -0.63661977236758138243  # the original's kMinusTwoOverPi
 
@@ -140,6 +152,34 @@ _acos = _inverse_trig(math.acos)
 def sigmoid(x: float) -> float:
     """``1 / (1 + exp(-x))``: sigmoid(+inf) = 1, sigmoid(-inf) = 0, NaN -> NaN."""
     return 1.0 / (1.0 + _exp(-x))
+
+
+def softmax(logits: Sequence[float]) -> list[float]:
+    """Class probabilities of ``logits`` (the K entries of v2): exp(z_i - mx)
+    over their sum, with mx the maximum found scanning left to right and
+    replacing only on a strictly larger value (so a NaN first logit is the
+    maximum, later NaNs never are). Any NaN or +inf logit, or all logits -inf,
+    gives all-NaN probabilities (NaN - x, inf - inf, -inf + inf)."""
+    z = [float(x) for x in logits]
+    mx = z[0]
+    for x in z[1:]:
+        if x > mx:
+            mx = x
+    exps = [_exp(x - mx) for x in z]  # Python floats: inf - inf is NaN, no error
+    total = 0.0
+    for e in exps:
+        total += e
+    return [_div(e, total) for e in exps]
+
+
+def last_argmax(probabilities: Sequence[float]) -> int:
+    """The predicted class: the index of the largest probability, the last one
+    among ties; a NaN never wins a comparison, so all-NaN gives class 0."""
+    best = 0
+    for i in range(1, len(probabilities)):
+        if probabilities[i] >= probabilities[best]:  # False with a NaN
+            best = i
+    return best
 
 
 def flip_and_squash(x: float) -> float:
@@ -509,9 +549,17 @@ class NaiveRun:
     train_failed: bool = False  # training stopped early (NaN / large error)
     validation_failed: bool = False  # some validation returned early with 0
     failed_validations: list[int] = field(default_factory=list)  # their epochs
-    # The last validation pass's predictions (s1, or sigmoid(s1) for ACCURACY),
-    # up to and including the example where it stopped.
-    predictions: list[float] = field(default_factory=list)
+    # The last validation pass's predictions (s1, or sigmoid(s1) for ACCURACY,
+    # or the list of K class probabilities for MULTICLASS_ACCURACY), up to and
+    # including the example where it stopped.
+    predictions: list = field(default_factory=list)
+    # The per-example errors a fingerprint run records (docs/semantics.md §7.2):
+    # training errors of the steps of the first epoch that passed the check
+    # (|y - s1|, or |1 - p(label)| for MULTICLASS_ACCURACY), and the errors of
+    # the first validation pass before any failing example (|y - s1|, or the
+    # 0/1 error of classification). Not truncated to a recording length.
+    train_errors: list[float] = field(default_factory=list)
+    valid_errors: list[float] = field(default_factory=list)
 
 
 def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
@@ -523,7 +571,8 @@ def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
 
     ``task`` needs ``train_features`` (N, F), ``train_labels`` (N,),
     ``valid_features``, ``valid_labels``, ``epochs`` (E, N) visiting orders and
-    ``eval_type`` (1 = RMS_ERROR, 4 = ACCURACY). ``num_train_examples`` is the
+    ``eval_type`` (1 = RMS_ERROR, 4 = ACCURACY, 5 = MULTICLASS_ACCURACY, which
+    also needs ``num_classes``). ``num_train_examples`` is the
     original's ``num_all_train_examples`` (default: all epochs);
     ``num_valid_examples`` limits validation (the loss is still divided by the
     number of validation examples).
@@ -536,8 +585,14 @@ def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
     vy = np.asarray(task.valid_labels, dtype=np.float64)
     epochs = np.asarray(task.epochs)
     eval_type = int(task.eval_type)
-    assert eval_type in (RMS_ERROR, ACCURACY)
+    assert eval_type in (RMS_ERROR, ACCURACY, MULTICLASS_ACCURACY)
     F = tx.shape[1]
+    multiclass = eval_type == MULTICLASS_ACCURACY
+    K = int(getattr(task, "num_classes", 0)) if multiclass else 0
+    if multiclass:
+        assert 2 <= K <= F, K
+        if num_vectors < 3:
+            raise ValueError("a MULTICLASS_ACCURACY task needs 3 vector addresses")
     per_epoch = tx.shape[0]
     num_epochs = epochs.shape[0]
     assert num_epochs >= 1
@@ -551,22 +606,41 @@ def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
 
     position = 0  # of the train iterator; persists across epochs
 
+    def before_predict(x: np.ndarray) -> None:
+        mem.v[0] = x
+        mem.s[0] = 0.0  # hide the label from Predict
+        if multiclass:
+            mem.v[1] = np.zeros(F)  # ... and the one-hot label vector
+
     def train(max_steps: int) -> bool:
         nonlocal position
         for _ in range(max_steps):
             run.train_steps += 1
             k = int(order[position])
             x, y = tx[k], float(ty[k])
-            mem.v[0] = x
-            mem.s[0] = 0.0  # hide the label from Predict
+            before_predict(x)
             _run_component(algorithm.predict, mem, F, rng)
-            if eval_type == ACCURACY:
-                mem.s[1] = sigmoid(float(mem.s[1]))  # written back: Learn sees it
-            err = abs(y - float(mem.s[1]))
+            if multiclass:
+                probs = softmax(mem.v[2, :K])
+                # Written back: Learn (and the next Predict) see the probabilities.
+                mem.v[2] = np.array(probs + [0.0] * (F - K))
+                err = abs(1.0 - probs[int(y)])
+            else:
+                if eval_type == ACCURACY:
+                    mem.s[1] = sigmoid(float(mem.s[1]))  # written back: Learn sees it
+                err = abs(y - float(mem.s[1]))
             if math.isnan(err) or err > max_abs_error:
                 return False
+            if position < per_epoch:  # the first epoch's errors
+                run.train_errors.append(err)
             mem.v[0] = x  # re-written before Learn
-            mem.s[0] = y
+            if multiclass:
+                mem.s[0] = 0.0  # the label is in v1 only
+                one_hot = np.zeros(F)
+                one_hot[int(y)] = 1.0
+                mem.v[1] = one_hot
+            else:
+                mem.s[0] = y
             _run_component(algorithm.learn, mem, F, rng)
             position += 1
             if position >= per_epoch * num_epochs:
@@ -579,11 +653,15 @@ def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
         n = valid_steps if num_valid_examples is None else min(num_valid_examples,
                                                                valid_steps)
         for i in range(n):
-            mem.v[0] = vx[i]
-            mem.s[0] = 0.0
+            before_predict(vx[i])
             _run_component(algorithm.predict, mem, F, rng)  # no Learn
             y = float(vy[i])
-            if eval_type == RMS_ERROR:
+            if multiclass:
+                probs = softmax(mem.v[2, :K])  # not written back
+                run.predictions.append(probs)
+                e = 0.0 if last_argmax(probs) == int(y) else 1.0
+                loss += e
+            elif eval_type == RMS_ERROR:
                 run.predictions.append(float(mem.s[1]))
                 e = y - float(mem.s[1])
                 loss += e * e
@@ -599,6 +677,8 @@ def naive_run(algorithm: Any, task: Any, num_scalars: int, num_vectors: int,
                 run.validation_failed = True
                 run.failed_validations.append(len(run.epoch_fitness))
                 return MIN_FITNESS
+            if not run.epoch_fitness:  # the first validation pass
+                run.valid_errors.append(abs(e))
         loss /= valid_steps  # all validation examples, even if n < valid_steps
         if eval_type == RMS_ERROR:
             return flip_and_squash(_sqrt(loss))

@@ -497,7 +497,7 @@ _GOOD = {
         ),
         (
             {"eval_type": "F1"},
-            r"search_tasks\[0\]\.eval_type: must be 'RMS_ERROR' or 'ACCURACY'",
+            r"search_tasks\[0\]\.eval_type: must be 'RMS_ERROR', 'ACCURACY' or 'MULTICLASS_ACCURACY'",
         ),
         (
             {"increment": 2.0},
@@ -701,6 +701,8 @@ def test_every_task_type_builds():
             )
         elif task_type == PROJECTED:
             spec = _projected(num_train_examples=20, num_valid_examples=5)
+        elif task_type == "projected_multiclass_classification_task":
+            spec = TaskSpec(task_type, 16, 50, 20)
         else:
             spec = _spec(task_type)
         task = create_task(spec, 11001, 1001, index=3)

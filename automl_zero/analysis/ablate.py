@@ -68,6 +68,10 @@ _Address = tuple[Kind, int]
 _LABEL: _Address = (Kind.SCALAR, 0)
 _PREDICTION: _Address = (Kind.SCALAR, 1)
 _IO = frozenset({(Kind.SCALAR, 0), (Kind.VECTOR, 0)})  # written before each component
+# Multi-class tasks (docs/semantics.md §4.13): the prediction is v2, the
+# executor also writes the label vector v1.
+_PREDICTION_MULTICLASS: _Address = (Kind.VECTOR, 2)
+_IO_MULTICLASS = _IO | {(Kind.VECTOR, 1)}
 
 
 @dataclass(frozen=True)
@@ -129,13 +133,17 @@ def _upward_exposed(component: tuple[Instruction, ...]) -> list[set[_Address]]:
     return result
 
 
-def instruction_roles(algorithm: Algorithm) -> tuple[tuple[str, ...], ...]:
+def instruction_roles(algorithm: Algorithm, multiclass: bool = False
+                      ) -> tuple[tuple[str, ...], ...]:
     """The role of each instruction of an *effective* algorithm (pass
     ``effective_algorithm(alg)``), per component function, by the rules of
-    the module docstring."""
+    the module docstring (``multiclass``: the prediction is v2 and the label
+    the vector v1)."""
+    io = _IO_MULTICLASS if multiclass else _IO
+    labels = {(Kind.VECTOR, 1)} if multiclass else {_LABEL}
     setup = tuple(ROLE_INITIALISATION for _ in algorithm.setup)
-    # Forward pass: backward slice of s1 over one Predict.
-    live: set[_Address] = {_PREDICTION}
+    # Forward pass: backward slice of the prediction over one Predict.
+    live: set[_Address] = {_PREDICTION_MULTICLASS if multiclass else _PREDICTION}
     forward = [False] * len(algorithm.predict)
     for i in range(len(algorithm.predict) - 1, -1, -1):
         ins = algorithm.predict[i]
@@ -147,7 +155,7 @@ def instruction_roles(algorithm: Algorithm) -> tuple[tuple[str, ...], ...]:
             live.update(_inputs(ins))
     predict = tuple(ROLE_FORWARD if f else ROLE_HELPER for f in forward)
     # What the next Predict reads from memory.
-    read_by_predict = set().union(*_upward_exposed(algorithm.predict)) - _IO
+    read_by_predict = set().union(*_upward_exposed(algorithm.predict)) - io
     learn_reads = _upward_exposed(algorithm.learn)
     learn = []
     for i, ins in enumerate(algorithm.learn):
@@ -156,7 +164,7 @@ def instruction_roles(algorithm: Algorithm) -> tuple[tuple[str, ...], ...]:
             _kills(later) and _output(later) == out for later in algorithm.learn[i + 1:])
         if survives and out in read_by_predict:
             learn.append(ROLE_LEARNING_RULE)
-        elif _LABEL in learn_reads[i]:
+        elif labels & learn_reads[i]:
             learn.append(ROLE_ERROR)
         else:
             learn.append(ROLE_HELPER)
@@ -172,9 +180,10 @@ def ablate(algorithm: Algorithm, evaluator: Any,
     threshold = float(threshold)
     if not threshold >= 0:
         raise ValueError(f"threshold must be a number >= 0, got {threshold!r}")
-    eff = effective_algorithm(algorithm)
-    positions = effective_positions(algorithm)
-    roles = instruction_roles(eff)
+    multiclass = bool(getattr(getattr(evaluator, "batch", None), "multiclass", False))
+    eff = effective_algorithm(algorithm, multiclass)
+    positions = effective_positions(algorithm, multiclass)
+    roles = instruction_roles(eff, multiclass)
     knockouts = []
     where = []
     for c, name in enumerate(COMPONENT_FUNCTIONS):

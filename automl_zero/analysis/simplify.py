@@ -239,13 +239,14 @@ def _match_backward(comp: Sequence[Instruction], kept: Sequence[Instruction]
     return pos[::-1]
 
 
-def effective_positions(alg: Algorithm) -> tuple[tuple[int, ...], ...]:
+def effective_positions(alg: Algorithm, multiclass: bool = False
+                        ) -> tuple[tuple[int, ...], ...]:
     """For each component function, the positions of the instructions
     ``effective_algorithm`` keeps. The instructions are copied to distinct
     objects first and recognised by identity (effective_algorithm returns the
     objects it keeps), so equal instructions are told apart."""
     fresh = [tuple(_copy(ins) for ins in comp) for comp in alg.components]
-    eff = effective_algorithm(Algorithm(*fresh))
+    eff = effective_algorithm(Algorithm(*fresh), multiclass)
     result = []
     for comp, kept in zip(fresh, eff.components, strict=True):
         where = {id(ins): i for i, ins in enumerate(comp)}
@@ -256,10 +257,10 @@ def effective_positions(alg: Algorithm) -> tuple[tuple[int, ...], ...]:
     return tuple(result)
 
 
-def _remove_dead(prog: _Prog, step: int) -> tuple[_Prog, list[Change]]:
+def _remove_dead(prog: _Prog, step: int, multiclass: bool) -> tuple[_Prog, list[Change]]:
     changes = []
     new = []
-    for c, (comp, pos) in enumerate(zip(prog, effective_positions(_algorithm(prog)),
+    for c, (comp, pos) in enumerate(zip(prog, effective_positions(_algorithm(prog), multiclass),
                                         strict=True)):
         keep = set(pos)
         for i, slot in enumerate(comp):
@@ -470,11 +471,11 @@ def _constant_pass(prog: _Prog, step: int, banned: frozenset[int]
     return tuple(new), changes  # type: ignore[return-value]
 
 
-def _static_once(prog: _Prog, step: int, banned: frozenset[int]
+def _static_once(prog: _Prog, step: int, banned: frozenset[int], multiclass: bool
                  ) -> tuple[_Prog, list[Change]]:
     changes: list[Change] = []
     while True:  # ends: each constant change removes a slot or makes a const-set
-        prog, dead = _remove_dead(prog, step)
+        prog, dead = _remove_dead(prog, step, multiclass)
         changes += dead
         prog, const = _constant_pass(prog, step, banned)
         changes += const
@@ -482,12 +483,13 @@ def _static_once(prog: _Prog, step: int, banned: frozenset[int]
             return prog, changes
 
 
-def _static(prog: _Prog, step: int) -> tuple[_Prog, list[Change]]:
+def _static(prog: _Prog, step: int, multiclass: bool = False
+            ) -> tuple[_Prog, list[Change]]:
     """Static simplification; no component function's cost rises."""
     before = _costs(prog)
     banned: frozenset[int] = frozenset()
     while True:
-        out, changes = _static_once(prog, step, banned)
+        out, changes = _static_once(prog, step, banned, multiclass)
         raised = {c for c, (x, y) in enumerate(zip(_costs(out), before, strict=True))
                   if x > y}
         if not raised - banned:  # with its folds banned a component cannot rise
@@ -571,25 +573,30 @@ def _without(prog: _Prog, c: int, i: int) -> _Prog:
     return tuple(parts)  # type: ignore[return-value]
 
 
-def static_simplify(algorithm: Algorithm) -> Algorithm:
+def static_simplify(algorithm: Algorithm, multiclass: bool = False) -> Algorithm:
     """``algorithm`` without dead code and no-ops, constants folded (the
     static part of ``simplify``): bit-identical fitness on every task."""
-    return simplify(algorithm).simplified
+    return simplify(algorithm, multiclass=multiclass).simplified
 
 
 def simplify(algorithm: Algorithm, evaluator: Any = None,
-             tolerance: float = 0.0) -> Simplification:
+             tolerance: float = 0.0, multiclass: bool | None = None) -> Simplification:
     """Simplify ``algorithm``: statically, then (with an ``Evaluator``)
     greedily removing instructions while the fitness stays within
     ``tolerance`` (absolute, ``|fitness - original fitness| <= tolerance``)
     of the original's on the evaluator's tasks. See the module docstring.
 
+    ``multiclass``: the program is for MULTICLASS_ACCURACY tasks (prediction
+    in v2; default: as the evaluator's tasks, else False).
+
     Raises ``ValueError`` for a tolerance that is negative or not finite, and
     (from the evaluator) for a program that does not fit its memory.
     """
     tolerance = _check_tolerance(tolerance)
+    if multiclass is None:
+        multiclass = bool(getattr(getattr(evaluator, "batch", None), "multiclass", False))
     start = _program(algorithm)
-    static_prog, static_changes = _static(start, step=1)
+    static_prog, static_changes = _static(start, step=1, multiclass=multiclass)
     static_alg = _algorithm(static_prog)
     if evaluator is None:
         steps = (Step("static", tuple(static_changes), static_alg, None),)
@@ -615,7 +622,7 @@ def simplify(algorithm: Algorithm, evaluator: Any = None,
             candidates = []
             for c in range(3):
                 for i, slot in enumerate(current[c]):
-                    prog, changes = _static(_without(current, c, i), step)
+                    prog, changes = _static(_without(current, c, i), step, multiclass)
                     candidates.append((c, i, slot, prog, changes, _algorithm(prog)))
             if not candidates:
                 break

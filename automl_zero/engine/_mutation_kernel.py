@@ -78,6 +78,19 @@ _S1_BIT = _bit_of(Kind.SCALAR, instruction.PREDICTIONS_SCALAR_ADDRESS)
 # live across them.
 _IO_BITS = (_bit_of(Kind.SCALAR, instruction.LABELS_SCALAR_ADDRESS)
             | _bit_of(Kind.VECTOR, instruction.FEATURES_VECTOR_ADDRESS))
+# Multi-class tasks (docs/semantics.md §4.13): the executor reads v2 after
+# every Predict (not s1) and also writes v1 (the label vector) before every
+# Predict and Learn.
+_MULTICLASS_OUT_BITS = _bit_of(Kind.VECTOR, instruction.PREDICTIONS_VECTOR_ADDRESS)
+_MULTICLASS_IO_BITS = _IO_BITS | _bit_of(Kind.VECTOR, instruction.LABELS_VECTOR_ADDRESS)
+
+
+def dead_code_masks(multiclass: bool) -> tuple[int, int]:
+    """(output bits, I/O bits) of ``remove_dead_code`` for scalar-output or
+    multi-class tasks."""
+    if multiclass:
+        return _MULTICLASS_OUT_BITS, _MULTICLASS_IO_BITS
+    return _S1_BIT, _IO_BITS
 
 # Every integer global the kernels read, as the compiled code must see it.
 _CONSTANT_NAMES = (
@@ -87,7 +100,7 @@ _CONSTANT_NAMES = (
     "_ACTIVATION", "_VECTOR_INDEX_VALUE", "_MATRIX_INDEX_VALUE", "_UNIFORM",
     "_GAUSSIAN", "_NO_OP", "_FIRST_OUT_SCALAR", "_FIRST_OUT_VECTOR",
     "_FIRST_OUT_MATRIX", "_SETUP", "_PREDICT", "_FEATURES", "ADDRESS_BITS", "_S1_BIT",
-    "_IO_BITS",
+    "_IO_BITS", "_MULTICLASS_OUT_BITS", "_MULTICLASS_IO_BITS",
 )
 _CONSTANTS = tuple(int(globals()[name]) for name in _CONSTANT_NAMES)
 
@@ -418,25 +431,29 @@ def _backward(code, lo, hi, live, keep, in1_kind, in2_kind, out_kind, partial):
 
 
 @nb.njit(cache=True)
-def remove_dead_code(code, data, starts, in1_kind, in2_kind, out_kind, partial):
+def remove_dead_code(code, data, starts, in1_kind, in2_kind, out_kind, partial,
+                     out_bits, io_bits):
     """The compacted programs without instructions that cannot affect any
     prediction (the liveness of ``effective.py``; memory of at most
-    ``ADDRESS_BITS`` addresses per kind). Same layout as the input."""
+    ``ADDRESS_BITS`` addresses per kind). Same layout as the input.
+    ``out_bits``: what the executor reads after Predict; ``io_bits``: what it
+    writes before every Predict and Learn (``dead_code_masks``)."""
+    not_io = ~io_bits
     keep = np.zeros(code.shape[0], dtype=np.bool_)
     for j in range(starts.shape[0]):
         s0, s1, s2, s3 = starts[j, 0], starts[j, 1], starts[j, 2], starts[j, 3]
-        out_p = _S1_BIT
+        out_p = out_bits
         x = _backward(code, s1, s2, out_p, keep, in1_kind, in2_kind, out_kind,
-                      partial) & ~_IO_BITS
+                      partial) & not_io
         while True:
             y = _backward(code, s2, s3, x, keep, in1_kind, in2_kind, out_kind,
-                          partial) & ~_IO_BITS
-            new_out_p = _S1_BIT | x | y
+                          partial) & not_io
+            new_out_p = out_bits | x | y
             if new_out_p == out_p:
                 break
             out_p = new_out_p
             new_x = _backward(code, s1, s2, out_p, keep, in1_kind, in2_kind, out_kind,
-                              partial) & ~_IO_BITS
+                              partial) & not_io
             if new_x == x:
                 break
             x = new_x

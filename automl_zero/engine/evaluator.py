@@ -145,6 +145,12 @@ class Evaluator:
                  seed: int | np.random.SeedSequence = 0) -> None:
         self.batch = tasks if isinstance(tasks, TaskBatch) else TaskBatch.from_tasks(tasks)
         combine_fitness(np.zeros((1, 1)), fitness_combination_mode)  # validates
+        if self.batch.num_classes and not self.batch.multiclass:
+            # Dead-code removal needs one convention: the prediction in v2
+            # (multi-class) or in s1 (the others).
+            raise ValueError("a search's tasks must be all MULTICLASS_ACCURACY or "
+                             "none: multi-class programs predict in v2, the others "
+                             "in s1")
         self.memory = memory
         self.fitness_combination_mode = fitness_combination_mode
         self.max_abs_error = float(max_abs_error)
@@ -252,7 +258,8 @@ class Evaluator:
         fec, cache = self.fec_settings, self.fec
         n, t = per_task.shape
         arrays = executor_arrays(code, data, sizes, np.arange(n), layout,
-                                 self.memory.sizes, effective=True)
+                                 self.memory.sizes, effective=True,
+                                 multiclass=self.batch.multiclass)
         record = max(fec.num_train_examples, fec.num_valid_examples)
         fp = execute_packed(arrays, self.batch, self.memory,
                             np.full(n, FEC_RANDOM_SEED), self.max_abs_error,
@@ -377,7 +384,7 @@ class Evaluator:
                 continue
             batch = self._subset(tasks)
             arrays = executor_arrays(code, data, sizes, rows, layout, self.memory.sizes,
-                                     effective=True)
+                                     effective=True, multiclass=self.batch.multiclass)
             if has_random is not None:
                 has_random[rows] = arrays[3]
             result = execute_packed(

@@ -224,14 +224,16 @@ _TABLES = (IN1_KIND.astype(np.int64), IN2_KIND.astype(np.int64),
 
 def executor_arrays(code: np.ndarray, data: np.ndarray, sizes: np.ndarray,
                     rows: np.ndarray, layout: Layout, memory_sizes: Sequence[int],
-                    effective: bool = False) -> tuple:
+                    effective: bool = False, multiclass: bool = False) -> tuple:
     """Executor arrays (``pack_algorithms`` layout) of packed programs ``rows``;
-    with ``effective``, dead code removed (as ``effective.effective_algorithm``)
-    when the memory is small enough for the numba analysis."""
+    with ``effective``, dead code removed (as ``effective.effective_algorithm``;
+    ``multiclass``: for tasks that are all MULTICLASS_ACCURACY) when the memory
+    is small enough for the numba analysis."""
     packed = mk.compact(code, data, sizes, np.asarray(rows, dtype=np.int64),
                         layout.offsets, IS_RANDOM, _TABLES[2])
     if effective and max(memory_sizes) <= mk.ADDRESS_BITS:
         c, d, starts = mk.remove_dead_code(packed[0], packed[1], packed[2], *_TABLES,
-                                           _PARTIAL_WRITE)
+                                           _PARTIAL_WRITE,
+                                           *mk.dead_code_masks(multiclass))
         packed = (c, d, starts, packed[3])
     return packed

@@ -147,7 +147,7 @@ def _swap_lanes(s, v, m, l1, l2):
 @nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
 def execute_group(code, data, starts, seeds,
                   train_x, train_y, per_epoch, n_all,
-                  valid_x, valid_y, n_valid, valid_div, is_accuracy,
+                  valid_x, valid_y, n_valid, valid_div, is_accuracy, num_classes,
                   num_scalars, num_vectors, num_matrices, max_abs_error,
                   valid_max_abs_error,
                   fitness_out, steps_out, valid_steps_out, train_err, valid_err, n_err,
@@ -166,7 +166,11 @@ def execute_group(code, data, starts, seeds,
       original's min(num_all_train_examples, N * E); 0 gives fitness 0).
     valid_x: float64 (T, NV, F); valid_y: (T, NV); n_valid: examples to validate
       on; valid_div: divisor of the validation loss (all validation examples).
-    is_accuracy: bool (T,): ACCURACY task (else RMS_ERROR).
+    is_accuracy: bool (T,): ACCURACY or MULTICLASS_ACCURACY task (else RMS_ERROR).
+    num_classes: int64 (T,): K >= 2 for a MULTICLASS_ACCURACY task (labels are
+      class ids 0..K-1; the executor writes the one-hot label vector to v1
+      before Learn and zeros before Predict, reads the logits from v2[:K]),
+      0 for a task whose prediction is s1 (docs/semantics.md §4.13).
     max_abs_error: a training prediction further from its label (or NaN) stops
       the task; valid_max_abs_error: the same for validation (it ends the
       task's validation pass); the original uses one value for both, inf
@@ -175,8 +179,10 @@ def execute_group(code, data, starts, seeds,
       included; valid_steps_out: int64 (P,) validation Predicts run.
       train_err / valid_err: float64 (P, T, R) per-example errors of the
       first epoch (R = 0: not recorded); n_err: int64 (P, T, 2) counts recorded.
-    pred_out: float64 (P, T, NV) the predictions of the last validation pass
-      (after all training), probabilities (sigmoid) for ACCURACY tasks; written
+    pred_out: float64 (P, T, NV, C) the predictions of the last validation pass
+      (after all training): in [..., 0] the prediction s1 of RMS_ERROR tasks and
+      the probability (sigmoid) of ACCURACY tasks, in [..., :K] the class
+      probabilities (softmax) of MULTICLASS_ACCURACY tasks; written
       up to and including the example where a task's validation stops, never
       for a task stopped in training (the caller fills it with NaN); a
       zero-length last axis: not recorded.
@@ -203,6 +209,7 @@ def execute_group(code, data, starts, seeds,
     tv = np.zeros((F, W))
     tm = np.zeros((F, F, W))
     tr = np.zeros((max(F * F, 4), W))
+    probs = np.zeros(F)  # class probabilities of one validation prediction
     rng = (np.zeros(4, dtype=np.uint64), np.zeros(2))  # the random ops' state
     lane_task = np.zeros(NB * W, dtype=np.int64)  # the task each lane runs
     valid_ok = np.zeros(NB * W, dtype=np.bool_)
@@ -210,6 +217,7 @@ def execute_group(code, data, starts, seeds,
     loss = np.zeros(NB * W)
     abs_err = np.zeros(NB * W)
     any_accuracy = is_accuracy.any()
+    any_multiclass = (num_classes > 0).any()
     for p in range(starts.shape[0]):
         predict_start = starts[p, 1]
         learn_start = starts[p, 2]
@@ -1288,21 +1296,55 @@ def execute_group(code, data, starts, seeds,
                 phase = _TRAIN_PREDICT
             elif phase == _TRAIN_PREDICT:
                 steps += n_run
-                if any_accuracy:
+                if any_multiclass:
+                    for l in range(n_run):
+                        t = lane_task[l]
+                        k = num_classes[t]
+                        if k > 0:
+                            # Truncating softmax of v2[:k] written back (Learn sees
+                            # probabilities), zeros after; error 1 - p(label).
+                            blk = l // W
+                            w = l % W
+                            mx = v[blk, 2, 0, w]
+                            for i in range(1, k):
+                                if v[blk, 2, i, w] > mx:
+                                    mx = v[blk, 2, i, w]
+                            total = 0.0
+                            for i in range(k):
+                                e = np.exp(v[blk, 2, i, w] - mx)
+                                v[blk, 2, i, w] = e
+                                total += e
+                            for i in range(k):
+                                v[blk, 2, i, w] = v[blk, 2, i, w] / total
+                            for i in range(k, F):
+                                v[blk, 2, i, w] = 0.0
+                            abs_err[l] = abs(1.0 - v[blk, 2, int(train_y[t, gdone]), w])
+                        else:
+                            if is_accuracy[t]:
+                                s[l // W, 1, l % W] = _sigmoid(s[l // W, 1, l % W])
+                            abs_err[l] = abs(train_y[t, gdone] - s[l // W, 1, l % W])
+                elif any_accuracy:
                     for l in range(n_run):
                         if is_accuracy[lane_task[l]]:
                             # Written back: Learn sees the probability.
                             s[l // W, 1, l % W] = _sigmoid(s[l // W, 1, l % W])
                 # Fast path: count running tasks whose error is NaN or too large.
                 num_bad = 0
-                for l in range(n_run):
-                    err = abs(train_y[lane_task[l], gdone] - s[l // W, 1, l % W])
-                    num_bad += not (err <= max_abs_error)
+                if any_multiclass:
+                    for l in range(n_run):
+                        num_bad += not (abs_err[l] <= max_abs_error)
+                else:
+                    for l in range(n_run):
+                        err = abs(train_y[lane_task[l], gdone] - s[l // W, 1, l % W])
+                        num_bad += not (err <= max_abs_error)
                 if num_bad > 0 or (rec_train > 0 and gdone < per_epoch):
                     # Downwards, so that the lane swapped in was checked already.
                     for l in range(n_run - 1, -1, -1):
                         t = lane_task[l]
-                        err = abs(train_y[t, gdone] - s[l // W, 1, l % W])
+                        if any_multiclass:
+                            err = abs_err[l]
+                        else:
+                            err = abs(train_y[t, gdone] - s[l // W, 1, l % W])
                         if not (err <= max_abs_error):
                             # Early stop: fitness 0 in the first epoch, else the best
                             # so far. The last running lane takes this lane's place.
@@ -1313,6 +1355,7 @@ def execute_group(code, data, starts, seeds,
                                 lane_task[l] = lane_task[n_run]
                                 lane_task[n_run] = t
                                 best[l] = best[n_run]
+                                abs_err[l] = abs_err[n_run]
                             continue
                         if gdone < per_epoch and n_err[p, t, 0] < rec_train:
                             train_err[p, t, n_err[p, t, 0]] = err
@@ -1320,9 +1363,21 @@ def execute_group(code, data, starts, seeds,
                     nb = (n_run + W - 1) // W
                     if n_run == 0:
                         break
-                # Learn sees the label in s0 (and the features in v0).
-                for l in range(n_run):
-                    s[l // W, 0, l % W] = train_y[lane_task[l], gdone]
+                # Learn sees the label in s0 (and the features in v0); a
+                # multi-class label as a one-hot vector in v1, with s0 = 0.
+                if any_multiclass:
+                    for l in range(n_run):
+                        t = lane_task[l]
+                        if num_classes[t] > 0:
+                            s[l // W, 0, l % W] = 0.0
+                            for i in range(F):
+                                v[l // W, 1, i, l % W] = 0.0
+                            v[l // W, 1, int(train_y[t, gdone]), l % W] = 1.0
+                        else:
+                            s[l // W, 0, l % W] = train_y[t, gdone]
+                else:
+                    for l in range(n_run):
+                        s[l // W, 0, l % W] = train_y[lane_task[l], gdone]
                 if rewrite_features:
                     for l in range(n_run):
                         t = lane_task[l]
@@ -1352,19 +1407,43 @@ def execute_group(code, data, starts, seeds,
                         t = lane_task[l]
                         label = valid_y[t, vk]
                         pred = s[l // W, 1, l % W]
-                        if is_accuracy[t]:
+                        k = num_classes[t]
+                        if k > 0:
+                            # Softmax of v2[:k] (not written back), then the argmax;
+                            # ties go to the last class (the original's Argmax).
+                            blk = l // W
+                            w = l % W
+                            mx = v[blk, 2, 0, w]
+                            for i in range(1, k):
+                                if v[blk, 2, i, w] > mx:
+                                    mx = v[blk, 2, i, w]
+                            total = 0.0
+                            for i in range(k):
+                                probs[i] = np.exp(v[blk, 2, i, w] - mx)
+                                total += probs[i]
+                            arg = 0
+                            for i in range(k):
+                                probs[i] = probs[i] / total
+                                if i > 0 and probs[i] >= probs[arg]:
+                                    arg = i
+                            abs_err[l] = 0.0 if arg == int(label) else 1.0
+                            loss[l] += abs_err[l]
+                            if rec_pred and gdone >= n_all and valid_ok[l]:
+                                for i in range(k):
+                                    pred_out[p, t, vk, i] = probs[i]
+                        elif is_accuracy[t]:
                             # The sigmoid is not written back to memory in validation.
                             prob = _sigmoid(pred)
                             abs_err[l] = 0.0 if (label > 0.5) == (prob > 0.5) else 1.0
                             loss[l] += abs_err[l]
                             if rec_pred and gdone >= n_all and valid_ok[l]:
-                                pred_out[p, t, vk] = prob
+                                pred_out[p, t, vk, 0] = prob
                         else:
                             diff = label - pred
                             abs_err[l] = abs(diff)
                             loss[l] += diff * diff
                             if rec_pred and gdone >= n_all and valid_ok[l]:
-                                pred_out[p, t, vk] = pred
+                                pred_out[p, t, vk, 0] = pred
                         num_bad += valid_ok[l] & (not (abs_err[l] <= valid_max_abs_error))
                 else:  # all RMS_ERROR: no per-task branch
                     for l in range(n_run):
@@ -1372,7 +1451,7 @@ def execute_group(code, data, starts, seeds,
                         abs_err[l] = abs(diff)
                         loss[l] += diff * diff
                         if rec_pred and gdone >= n_all and valid_ok[l]:
-                            pred_out[p, lane_task[l], vk] = s[l // W, 1, l % W]
+                            pred_out[p, lane_task[l], vk, 0] = s[l // W, 1, l % W]
                         num_bad += valid_ok[l] & (not (abs_err[l] <= valid_max_abs_error))
                 if num_bad > 0 or (first_validation and rec_valid > 0):
                     for l in range(n_run):
@@ -1419,6 +1498,12 @@ def execute_group(code, data, starts, seeds,
                         v[l // W, 0, i, l % W] = valid_x[t, vk, i]
             for l in range(n_run):
                 s[l // W, 0, l % W] = 0.0
+            if any_multiclass:
+                # Predict cannot see a multi-class label: v1 = 0 (the pad label).
+                for l in range(n_run):
+                    if num_classes[lane_task[l]] > 0:
+                        for i in range(F):
+                            v[l // W, 1, i, l % W] = 0.0
             pc = predict_start
             end = learn_start
         steps_out[p] = steps

@@ -81,7 +81,8 @@ class TaskGroup:
     per_epoch: int  # N
     valid_x: np.ndarray  # float64 (T, NV, F)
     valid_y: np.ndarray  # float64 (T, NV)
-    is_accuracy: np.ndarray  # bool (T,)
+    is_accuracy: np.ndarray  # bool (T,): ACCURACY or MULTICLASS_ACCURACY
+    num_classes: np.ndarray  # int64 (T,): K of a MULTICLASS_ACCURACY task, else 0
 
     @property
     def num_tasks(self) -> int:
@@ -110,7 +111,8 @@ class TaskGroup:
                    int(tasks[0].num_train_examples),
                    np.ascontiguousarray(vxs, dtype=np.float64),
                    np.ascontiguousarray(vys, dtype=np.float64),
-                   np.array([int(t.eval_type) == 4 for t in tasks], dtype=np.bool_))
+                   np.array([int(t.eval_type) in (4, 5) for t in tasks], dtype=np.bool_),
+                   np.array([t.num_classes for t in tasks], dtype=np.int64))
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,6 +129,17 @@ class TaskBatch:
     @property
     def features_size(self) -> int:
         return int(self.groups[0].train_x.shape[2])
+
+    @property
+    def num_classes(self) -> int:
+        """The most classes of a MULTICLASS_ACCURACY task (0: no such task)."""
+        return max(t.num_classes for t in self.tasks)
+
+    @property
+    def multiclass(self) -> bool:
+        """Whether every task is MULTICLASS_ACCURACY: predictions in v2, labels
+        in v1 (docs/semantics.md §4.13)."""
+        return all(t.num_classes > 0 for t in self.tasks)
 
     @classmethod
     def from_tasks(cls, tasks: Sequence[Task], task_chunk: int | None = None
@@ -179,7 +192,9 @@ class ExecutionResult:
     final_memory: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     # Predictions of the last validation pass when requested: float64 (P, T, NV)
     # (NV: the largest number of validation examples; NaN where none was
-    # made: a task stopped in training, after a validation stop, padding).
+    # made: a task stopped in training, after a validation stop, padding);
+    # with MULTICLASS_ACCURACY tasks (P, T, NV, K): class probabilities, the
+    # scalar prediction of other tasks in [..., 0].
     predictions: np.ndarray | None = None
 
 
@@ -295,6 +310,10 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     the original; inf for examples without labels)."""
     code, data, starts, has_random = packed
     num = len(starts)
+    classes = batch.num_classes
+    if classes and memory.num_vector_addresses < 3:
+        raise ValueError("MULTICLASS_ACCURACY tasks need num_vector_addresses >= 3 "
+                         "(v1 holds the label vector, v2 the predictions)")
     seeds_arr = np.asarray(seeds, dtype=np.int64).reshape(num)
     seeds_arr = np.where(has_random, seeds_arr % (2**32), -1)
     n_tasks = batch.num_tasks
@@ -320,7 +339,8 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
                    np.zeros((num, n_tasks, n_m, f, f)))
     predictions = None
     if record_predictions:
-        predictions = np.full((num, n_tasks, max(g.n_valid for g in batch.groups)), np.nan)
+        predictions = np.full((num, n_tasks, max(g.n_valid for g in batch.groups),
+                               max(classes, 1)), np.nan)
     for g in batch.groups:
         n_all = g.max_train
         if n_train is not None:
@@ -346,11 +366,12 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         s_g = np.zeros((p_mem, n_s, t))
         v_g = np.zeros((p_mem, n_v, f, t))
         m_g = np.zeros((p_mem, n_m, f, f, t))
-        pred_g = np.full((num, t, g.n_valid if record_predictions else 0), np.nan)
+        pred_g = np.full((num, t, g.n_valid if record_predictions else 0,
+                          max(classes, 1)), np.nan)
         with _slp_vectorization():
             _execute_group(code, data, starts, seeds_arr, g.train_x, g.train_y,
                            g.per_epoch, n_all, g.valid_x, g.valid_y,
-                           n_valid, float(g.n_valid), g.is_accuracy,
+                           n_valid, float(g.n_valid), g.is_accuracy, g.num_classes,
                            memory.num_scalar_addresses, memory.num_vector_addresses,
                            memory.num_matrix_addresses, float(max_abs_error),
                            float(max_abs_error if valid_max_abs_error is None
@@ -370,6 +391,8 @@ def execute_packed(packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
             train_err[:, g.indices] = te_g
             valid_err[:, g.indices] = ve_g
             n_err[:, g.indices] = ne_g
+    if predictions is not None and not classes:
+        predictions = predictions[..., 0]
     if mem_out is not None and memory.num_matrix_addresses == 0:
         mem_out = (mem_out[0], mem_out[1], mem_out[2][:, :, :0])
     return ExecutionResult(fitness, steps, train_err, valid_err, n_err, valid_steps,

@@ -61,7 +61,10 @@ _RANDOM_OPS = frozenset(op.code for op in OPS if op.random)
 
 _S1 = 1 << 3  # s1: read by the executor after every Predict
 _IO = 1 | 2  # s0 and v0: written by the executor before every Predict and Learn
-_NOT_IO = ~_IO
+# Multi-class tasks (docs/semantics.md §4.13): the executor reads v2 (not s1)
+# and also writes v1 before every Predict and Learn.
+_V2 = 2 << 6
+_IO_MULTICLASS = _IO | (2 << 3)
 
 # Masks by (op code, address), precomputed for addresses below _TABLE_ADDRESSES
 # (larger addresses take the generic pass): one table look-up per field.
@@ -124,22 +127,24 @@ def _new_algorithm(setup: tuple, predict: tuple, learn: tuple) -> Algorithm:
     return alg
 
 
-def _analyse(alg: Algorithm) -> Algorithm:
+def _analyse(alg: Algorithm, multiclass: bool) -> Algorithm:
     predict, learn = alg.predict, alg.learn
-    # Invariant: x = live-in(Predict) - {s0, v0} computed from out_p, and
-    # y = live-in(Learn) - {s0, v0} computed from x; kept_* belong to those passes.
-    out_p = _S1
+    out = _V2 if multiclass else _S1
+    not_io = ~(_IO_MULTICLASS if multiclass else _IO)
+    # Invariant: x = live-in(Predict) - I/O computed from out_p, and
+    # y = live-in(Learn) - I/O computed from x; kept_* belong to those passes.
+    out_p = out
     live, kept_p = _backward(predict, out_p)
-    x = live & _NOT_IO
+    x = live & not_io
     while True:
         live, kept_l = _backward(learn, x)
-        y = live & _NOT_IO
-        new_out_p = _S1 | x | y
+        y = live & not_io
+        new_out_p = out | x | y
         if new_out_p == out_p:
             break  # Predict's pass already used this live-out: fixed point
         out_p = new_out_p
         live, kept_p = _backward(predict, out_p)
-        new_x = live & _NOT_IO
+        new_x = live & not_io
         if new_x == x:
             break  # Learn's pass already used this live-out: fixed point
         x = new_x
@@ -158,32 +163,35 @@ def _analyse(alg: Algorithm) -> Algorithm:
 _SELF = "self"
 
 
-def effective_algorithm(alg: Algorithm) -> Algorithm:
+def effective_algorithm(alg: Algorithm, multiclass: bool = False) -> Algorithm:
     """``alg`` without the instructions that cannot affect any prediction
     (NO_OPs included), order kept. Returns ``alg`` itself when nothing is dead.
-    The result is cached on ``alg``."""
+    ``multiclass``: for MULTICLASS_ACCURACY tasks, whose prediction is v2 and
+    whose label vector v1 the executor writes (docs/semantics.md §4.13). The
+    result is cached on ``alg``."""
+    key = "effective_multiclass" if multiclass else "effective"
     cache = alg._cache
-    eff = cache.get("effective")
+    eff = cache.get(key)
     if eff is None:
-        eff = _analyse(alg)
+        eff = _analyse(alg, multiclass)
         if eff is alg:
-            cache["effective"] = _SELF
+            cache[key] = _SELF
             return alg
-        cache["effective"] = eff
-        eff._cache["effective"] = _SELF
+        cache[key] = eff
+        eff._cache[key] = _SELF
         return eff
     return alg if eff is _SELF else eff
 
 
-def is_effectively_random(alg: Algorithm) -> bool:
+def is_effectively_random(alg: Algorithm, multiclass: bool = False) -> bool:
     """True if a random-init op remains in the effective algorithm."""
-    eff = effective_algorithm(alg)
+    eff = effective_algorithm(alg, multiclass)
     random_ops = _RANDOM_OPS
     return any(ins.op in random_ops for comp in (eff.setup, eff.predict, eff.learn)
                for ins in comp)
 
 
-def effective_fraction(alg: Algorithm) -> float:
+def effective_fraction(alg: Algorithm, multiclass: bool = False) -> float:
     """Share of instructions (NO_OPs included) that are effective (1.0 if empty)."""
     n = len(alg)
-    return len(effective_algorithm(alg)) / n if n else 1.0
+    return len(effective_algorithm(alg, multiclass)) / n if n else 1.0

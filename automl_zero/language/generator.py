@@ -20,7 +20,10 @@ __all__ = [
     "linear_algorithm",
     "logistic_regression_algorithm",
     "neural_net_algorithm",
+    "softmax_regression_algorithm",
+    "multiclass_neural_net_algorithm",
     "damaged_neural_net_algorithm",
+    "figure5_neural_net_algorithm",
     "unit_test_neural_net_no_bias_no_gradient",
     "pad_algorithm",
     "model_by_id",
@@ -35,6 +38,7 @@ INITIAL_POPULATIONS = (
     "LINEAR_ALGORITHM",
     "NEURAL_NET_ALGORITHM",
     "INTEGRATION_TEST_DAMAGED_NEURAL_NET_ALGORITHM",
+    "FIGURE5_NEURAL_NET_ALGORITHM",  # ours: the paper's Figure 5 program (§4.3)
 )
 
 NO_OP = Instruction(0)
@@ -140,6 +144,77 @@ def neural_net_algorithm(learning_rate: float = DEFAULT_LEARNING_RATE,
     )
 
 
+def softmax_regression_algorithm(learning_rate: float = DEFAULT_LEARNING_RATE
+                                 ) -> Algorithm:
+    """Softmax (multinomial logistic) regression by SGD for MULTICLASS_ACCURACY
+    tasks: weights in m0, the logits ``v2 = m0 v0`` (memory 3/4/2).
+
+    The executor writes the softmax of the logits into v2 and the one-hot label
+    into v1 before Learn (docs/semantics.md §4.13), so ``v1 - v2`` is the
+    negative gradient of the cross-entropy with respect to the logits, and the
+    update ``m0 += lr * outer(v1 - v2, v0)`` is SGD on it. Rows of m0 beyond the
+    K classes get zero error and stay 0."""
+    return Algorithm(
+        (_ins("SCALAR_CONST_SET_OP", out=2, data=(learning_rate,)),),
+        (_ins("MATRIX_VECTOR_PRODUCT_OP", out=2, in1=0, in2=0),),
+        (_ins("VECTOR_DIFF_OP", out=3, in1=1, in2=2),
+         _ins("SCALAR_VECTOR_PRODUCT_OP", out=3, in1=2, in2=3),
+         _ins("VECTOR_OUTER_PRODUCT_OP", out=1, in1=3, in2=0),
+         _ins("MATRIX_SUM_OP", out=0, in1=0, in2=1)),
+    )
+
+
+def multiclass_neural_net_algorithm(learning_rate: float = DEFAULT_LEARNING_RATE,
+                                    init_scale: float = DEFAULT_INIT_SCALE
+                                    ) -> Algorithm:
+    """A 2-layer ReLU network with softmax outputs trained by backprop, for
+    MULTICLASS_ACCURACY tasks (memory 3/9/4): F hidden units ``v4 =
+    max(m0 v0, 0)``, logits ``v2 = m1 v4``; Learn backpropagates the
+    cross-entropy error ``v1 - v2`` through the layer's weights before
+    updating them. No biases, as the teacher network of §4.1."""
+    return Algorithm(
+        (_ins("MATRIX_GAUSSIAN_SET_OP", out=0, data=(0.0, init_scale)),
+         _ins("MATRIX_GAUSSIAN_SET_OP", out=1, data=(0.0, init_scale)),
+         _ins("SCALAR_CONST_SET_OP", out=2, data=(learning_rate,))),
+        (_ins("MATRIX_VECTOR_PRODUCT_OP", out=3, in1=0, in2=0),
+         _ins("VECTOR_MAX_OP", out=4, in1=3, in2=5),  # v5 stays 0: ReLU
+         _ins("MATRIX_VECTOR_PRODUCT_OP", out=2, in1=1, in2=4)),
+        (_ins("VECTOR_DIFF_OP", out=6, in1=1, in2=2),
+         _ins("SCALAR_VECTOR_PRODUCT_OP", out=6, in1=2, in2=6),
+         _ins("MATRIX_TRANSPOSE_OP", out=3, in1=1),
+         _ins("MATRIX_VECTOR_PRODUCT_OP", out=7, in1=3, in2=6),  # before m1 changes
+         _ins("VECTOR_OUTER_PRODUCT_OP", out=2, in1=6, in2=4),
+         _ins("MATRIX_SUM_OP", out=1, in1=1, in2=2),
+         _ins("VECTOR_HEAVYSIDE_OP", out=8, in1=3),
+         _ins("VECTOR_PRODUCT_OP", out=7, in1=8, in2=7),
+         _ins("VECTOR_OUTER_PRODUCT_OP", out=2, in1=7, in2=0),
+         _ins("MATRIX_SUM_OP", out=0, in1=0, in2=2)),
+    )
+
+
+def figure5_neural_net_algorithm() -> Algorithm:
+    """The 2-layer ReLU network with backprop that evolution rediscovered in
+    the paper's Figure 5, as printed there (memory 4/8/2): the initial
+    population of its §4.3 adaptation experiments. ``maximum(0, v6)`` is
+    ``maximum(v6, v5)`` with v5 never written (zeros)."""
+    return Algorithm(
+        (_ins("MATRIX_GAUSSIAN_SET_OP", out=1, data=(-1e-10, 9e-09)),
+         _ins("SCALAR_CONST_SET_OP", out=3, data=(4.1,)),
+         _ins("VECTOR_GAUSSIAN_SET_OP", out=4, data=(-0.033, 0.01))),
+        (_ins("MATRIX_VECTOR_PRODUCT_OP", out=6, in1=1, in2=0),
+         _ins("VECTOR_MAX_OP", out=7, in1=6, in2=5),
+         _ins("VECTOR_INNER_PRODUCT_OP", out=1, in1=7, in2=4)),
+        (_ins("VECTOR_HEAVYSIDE_OP", out=3, in1=6),
+         _ins("SCALAR_DIFF_OP", out=1, in1=0, in2=1),
+         _ins("SCALAR_PRODUCT_OP", out=2, in1=1, in2=3),
+         _ins("SCALAR_VECTOR_PRODUCT_OP", out=2, in1=2, in2=3),
+         _ins("VECTOR_PRODUCT_OP", out=3, in1=2, in2=4),
+         _ins("VECTOR_OUTER_PRODUCT_OP", out=0, in1=3, in2=0),
+         _ins("MATRIX_SUM_OP", out=1, in1=1, in2=0),
+         _ins("VECTOR_SUM_OP", out=4, in1=2, in2=4)),
+    )
+
+
 def damaged_neural_net_algorithm(sizes: tuple[int, int, int] = (0, 0, 0)) -> Algorithm:
     """INTEGRATION_TEST_DAMAGED_NEURAL_NET_ALGORITHM: the neural net, padded to
     ``sizes`` first, then without its two Gaussian weight initialisations."""
@@ -188,5 +263,7 @@ def model_by_id(name: str, sizes: tuple[int, int, int],
         return pad_algorithm(neural_net_algorithm(), sizes)
     if name == "INTEGRATION_TEST_DAMAGED_NEURAL_NET_ALGORITHM":
         return damaged_neural_net_algorithm(sizes)
+    if name == "FIGURE5_NEURAL_NET_ALGORITHM":
+        return pad_algorithm(figure5_neural_net_algorithm(), sizes)
     raise ValueError(f"unknown initial algorithm {name!r}; valid: "
                      f"{', '.join(INITIAL_POPULATIONS)}")

@@ -11,12 +11,16 @@ from automl_zero.language.ops import OPS, DataKind, Kind, Op, op_by_name
 from automl_zero.language.printer import format_instruction
 
 __all__ = ["Instruction", "FEATURES_VECTOR_ADDRESS", "LABELS_SCALAR_ADDRESS",
-           "PREDICTIONS_SCALAR_ADDRESS", "float32", "index_to_float"]
+           "PREDICTIONS_SCALAR_ADDRESS", "LABELS_VECTOR_ADDRESS",
+           "PREDICTIONS_VECTOR_ADDRESS", "float32", "index_to_float"]
 
 # Reserved addresses (the original's definitions.h).
 LABELS_SCALAR_ADDRESS = 0  # s0: label y (0 during Predict)
 PREDICTIONS_SCALAR_ADDRESS = 1  # s1: prediction
 FEATURES_VECTOR_ADDRESS = 0  # v0: features x
+# Multi-class tasks only (docs/semantics.md §4.13):
+LABELS_VECTOR_ADDRESS = 1  # v1: one-hot label (0 during Predict)
+PREDICTIONS_VECTOR_ADDRESS = 2  # v2: class logits, softmax-normalised in training
 
 
 def float32(x: float) -> float:

@@ -226,7 +226,8 @@ def _run_search(driver: SearchDriver, out_dir: Path) -> None:
                                        else "") + ":")
         click.echo(result.best_algorithm.to_text(), nl=False)
         click.echo("without dead code:")
-        click.echo(effective_algorithm(result.best_algorithm).to_text(), nl=False)
+        click.echo(effective_algorithm(result.best_algorithm, driver.cfg.multiclass).to_text(),
+                   nl=False)
     if result.stopped_by == "interrupted":
         click.echo(f"interrupted: continue with `automl-zero resume {out_dir}`")
         sys.exit(130)
@@ -959,6 +960,35 @@ def rs_vs_evolution_command(setting: str, evaluations: int | None, experiments: 
         click.echo(json.dumps(result.to_dict()))
     else:
         click.echo(result.format())
+
+
+@cli.command("noise")
+@click.argument("programs", metavar="PROGRAM...", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
+@click.option("--features", "features_size", type=click.IntRange(1), default=None,
+              help="Feature size; needed only to read integer const-set indices "
+                   "(v3[5] = ...) of text programs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def noise_command(programs: tuple[Path, ...], features_size: int | None,
+                  as_json: bool) -> None:
+    """Detect noise injected into hidden activations (paper §4.3) in each
+    PROGRAM (a program file, or a run directory: its best algorithm),
+    statically on its effective program; also input noise and whether the
+    prediction is noisy (docs/analysis.md §3). One line per program."""
+    from automl_zero.analysis.noise import detect_noise
+    from automl_zero.run.compare import load_program
+
+    try:
+        loaded = [load_program(p, features_size) for p in programs]
+    except (AutoMLZeroError, ValueError, OSError) as err:
+        raise _fail(err) from None
+    reports = [(label, detect_noise(alg)) for label, alg in loaded]
+    if as_json:
+        click.echo(json.dumps({"programs": [{"program": label, **r.to_dict()}
+                                            for label, r in reports]}))
+        return
+    for label, r in reports:
+        click.echo(f"{label}: {r.summary()}")
 
 
 def main(argv: list[str] | None = None) -> None:

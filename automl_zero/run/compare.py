@@ -15,7 +15,13 @@ classification tasks), so the numbers are comparable:
   ``random_state`` 0) are fitted on each task's training
   examples and their validation predictions are scored by
   :func:`fitness_from_predictions`, the executor's scoring of one validation
-  pass (for classifiers the prediction is the logit, as ``s1``).
+  pass (for classifiers the prediction is the logit, as ``s1``; for
+  multi-class tasks the class probabilities, as ``v2``).
+
+On MULTICLASS_ACCURACY tasks (docs/semantics.md §4.13) ``logistic`` is
+softmax regression and ``neural_net`` a 2-layer ReLU network with softmax
+outputs, both trained by SGD (``softmax_regression_algorithm``,
+``multiclass_neural_net_algorithm``); ``linear`` does not apply.
 
 The table gives the mean ± SEM over tasks of each method and, for each
 program and baseline, the fraction of tasks on which the program's fitness is
@@ -43,7 +49,9 @@ from automl_zero.language.generator import (
     DEFAULT_LEARNING_RATE,
     linear_algorithm,
     logistic_regression_algorithm,
+    multiclass_neural_net_algorithm,
     neural_net_algorithm,
+    softmax_regression_algorithm,
 )
 from automl_zero.run import build
 from automl_zero.tasks import EvalType, Task, make_tasks
@@ -57,6 +65,12 @@ HAND_DESIGNED: dict[str, tuple[str, Callable[[float], Algorithm]]] = {
     "logistic": ("hand-designed logistic regression", logistic_regression_algorithm),
     "neural_net": ("hand-designed 2-layer ReLU network (NEURAL_NET_ALGORITHM)",
                    neural_net_algorithm),
+}
+# Their counterparts on MULTICLASS_ACCURACY tasks (predictions in v2).
+HAND_DESIGNED_MULTICLASS: dict[str, tuple[str, Callable[[float], Algorithm]]] = {
+    "logistic": ("hand-designed softmax regression", softmax_regression_algorithm),
+    "neural_net": ("hand-designed 2-layer ReLU network, softmax outputs",
+                   multiclass_neural_net_algorithm),
 }
 SKLEARN = ("sklearn_linear", "sklearn_mlp")
 BASELINES = (*HAND_DESIGNED, *SKLEARN)
@@ -81,13 +95,25 @@ def fitness_from_predictions(labels: np.ndarray, predictions: np.ndarray,
     regression task, the logits of a classification task (scored as
     ``sigmoid(s1) > 0.5``; NaN counts as the negative class). A per-example
     error above ``max_abs_error`` (or NaN) scores 0, as the executor's
-    validation stop does."""
+    validation stop does. MULTICLASS_ACCURACY: ``predictions`` (n, K) are class
+    probabilities (or logits: same argmax), the predicted class their argmax,
+    ties to the last class (docs/semantics.md §4.13)."""
+    accuracy = EvalType[eval_type] if isinstance(eval_type, str) else EvalType(eval_type)
+    if accuracy == EvalType.MULTICLASS_ACCURACY:
+        y = np.asarray(labels, dtype=np.float64).ravel()
+        p = np.asarray(predictions, dtype=np.float64)
+        if p.ndim != 2 or p.shape[0] != y.size or y.size == 0:
+            raise ValueError(f"need (labels, classes) predictions for {y.size} labels, "
+                             f"got shape {p.shape}")
+        # argmax with ties to the last index: the first maximum of the reversed row
+        arg = p.shape[1] - 1 - np.argmax(p[:, ::-1], axis=1)
+        wrong = (arg != y).astype(np.float64)
+        return 1.0 - float(np.add.accumulate(wrong)[-1]) / y.size
     y = np.asarray(labels, dtype=np.float64).ravel()
     s1 = np.asarray(predictions, dtype=np.float64).ravel()
     if y.shape != s1.shape or y.size == 0:
         raise ValueError(f"need one prediction per label, got {s1.size} predictions "
                          f"for {y.size} labels")
-    accuracy = EvalType[eval_type] if isinstance(eval_type, str) else EvalType(eval_type)
     if accuracy == EvalType.ACCURACY:
         with np.errstate(over="ignore"):
             prob = 1.0 / (1.0 + np.exp(-s1))
@@ -114,7 +140,7 @@ def _sklearn_model(name: str, task: Task, seed: int) -> Any:
     from sklearn.linear_model import LogisticRegression, RidgeCV
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    accuracy = task.eval_type == EvalType.ACCURACY
+    accuracy = task.eval_type in (EvalType.ACCURACY, EvalType.MULTICLASS_ACCURACY)
     if name == "sklearn_linear":
         if accuracy:
             return LogisticRegression(max_iter=1000)
@@ -131,6 +157,15 @@ def sklearn_fitness(name: str, task: Task, max_abs_error: float = DEFAULT_MAX_AB
     from sklearn.exceptions import ConvergenceWarning
 
     x, y = task.train_features, task.train_labels
+    if task.num_classes:
+        model = _sklearn_model(name, task, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(x, y.astype(int))
+        probs = np.zeros((task.num_valid_examples, task.num_classes))
+        probs[:, model.classes_.astype(int)] = model.predict_proba(task.valid_features)
+        return fitness_from_predictions(task.valid_labels, probs, task.eval_type,
+                                        max_abs_error)
     accuracy = task.eval_type == EvalType.ACCURACY
     if accuracy and np.unique(y).size < 2:  # one class only: predict it
         logits = np.full(task.num_valid_examples, math.inf if y[0] > 0.5 else -math.inf)
@@ -220,7 +255,9 @@ class Comparison:
     def format(self) -> str:
         """The text table."""
         measure = {("RMS_ERROR",): "fitness 1 - (2/pi)*atan(RMSE)",
-                   ("ACCURACY",): "fitness = accuracy"}.get(tuple(self.eval_types),
+                   ("ACCURACY",): "fitness = accuracy",
+                   ("MULTICLASS_ACCURACY",): "fitness = accuracy"
+                   }.get(tuple(self.eval_types),
                                                               "fitness")
         lines = [f"{self.collection} tasks of {self.config}: {self.num_tasks} tasks "
                  f"({'/'.join(self.eval_types)}; {measure}), mean ± SEM over tasks"]
@@ -272,7 +309,7 @@ def default_baselines(tasks: Sequence[Task]) -> list[str]:
     names = []
     if EvalType.RMS_ERROR in kinds:
         names.append("linear")
-    if EvalType.ACCURACY in kinds:
+    if kinds & {EvalType.ACCURACY, EvalType.MULTICLASS_ACCURACY}:
         names.append("logistic")
     return [*names, "neural_net", *SKLEARN]
 
@@ -294,9 +331,11 @@ def parse_baselines(text: str | None, tasks: Sequence[Task]) -> list[str]:
 def _sklearn_label(name: str, tasks: Sequence[Task]) -> str:
     kinds = {t.eval_type for t in tasks}
     models = {"sklearn_linear": {EvalType.RMS_ERROR: "RidgeCV",
-                                 EvalType.ACCURACY: "LogisticRegression"},
+                                 EvalType.ACCURACY: "LogisticRegression",
+                                 EvalType.MULTICLASS_ACCURACY: "LogisticRegression"},
               "sklearn_mlp": {EvalType.RMS_ERROR: "MLPRegressor",
-                              EvalType.ACCURACY: "MLPClassifier"}}[name]
+                              EvalType.ACCURACY: "MLPClassifier",
+                              EvalType.MULTICLASS_ACCURACY: "MLPClassifier"}}[name]
     return "scikit-learn " + " / ".join(models[k] for k in sorted(kinds))
 
 
@@ -349,14 +388,23 @@ def compare(programs: Sequence[tuple[str, Algorithm]], cfg: Config,
                                f"{', '.join(BASELINES)}")
     if not math.isfinite(learning_rate):
         raise CompareError(f"learning rate must be a finite number, got {learning_rate}")
-    hand = [(n, HAND_DESIGNED[n][1](learning_rate)) for n in names if n in HAND_DESIGNED]
+    batch = TaskBatch.from_tasks(tasks)
+    designs = HAND_DESIGNED
+    if batch.num_classes:
+        if not batch.multiclass:
+            raise CompareError("the tasks mix MULTICLASS_ACCURACY and other tasks; "
+                               "compare them separately")
+        designs = HAND_DESIGNED_MULTICLASS
+        if "linear" in names:
+            raise CompareError("baseline 'linear' is for regression tasks; on "
+                               "multi-class tasks use logistic (softmax regression)")
+    hand = [(n, designs[n][1](learning_rate)) for n in names if n in designs]
     user_memory = cfg.memory.covering(*(alg for _, alg in programs))
     if user_memory != cfg.memory and note is not None:
         note(f"the programs need memory {'/'.join(map(str, user_memory.sizes))} "
              f"(scalars/vectors/matrices); the config has "
              f"{'/'.join(map(str, cfg.memory.sizes))}: extended")
     memory = user_memory.covering(*(alg for _, alg in hand))
-    batch = TaskBatch.from_tasks(tasks)
 
     def run(alg: Algorithm) -> np.ndarray:
         result = _evaluator(cfg, which, batch, memory, seed).evaluate_many([alg])
@@ -368,7 +416,7 @@ def compare(programs: Sequence[tuple[str, Algorithm]], cfg: Config,
     for n in names:
         if n in HAND_DESIGNED:
             alg = dict(hand)[n]
-            baseline_results.append(MethodResult(n, HAND_DESIGNED[n][0],
+            baseline_results.append(MethodResult(n, designs[n][0],
                                                  "hand-designed", run(alg)))
         else:
             per_task = np.array([sklearn_fitness(n, t, cfg.max_abs_error)

@@ -805,7 +805,7 @@ class SearchDriver:
             return
         self.run_dir.write_text("best_algorithm.txt", best.to_text())
         self.run_dir.write_text("best_algorithm_effective.txt",
-                                effective_algorithm(best).to_text())
+                                effective_algorithm(best, self.cfg.multiclass).to_text())
         self.run_dir.write_json("best_algorithm.json", algorithm_to_dict(best), indent=1)
 
     def _final_evaluation(self) -> float | None:

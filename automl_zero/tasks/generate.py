@@ -54,6 +54,7 @@ __all__ = ["choose_projected_pair", "create_task", "make_tasks", "randomize_task
 
 _Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]
 _PROJECTED = "projected_binary_classification_task"
+_PROJECTED_MULTICLASS = "projected_multiclass_classification_task"
 
 
 def _default_name(spec: TaskSpec, data_seed: int, param_seed: int) -> str:
@@ -256,6 +257,66 @@ def _create_projected(spec: TaskSpec, data_seed: int, param_seed: int) -> _Array
     return tx[:nt].copy(), ty[:nt].copy(), vx[:nv].copy(), vy[:nv].copy(), name
 
 
+@functools.lru_cache(maxsize=8)
+def _projected_multiclass_data(
+    dataset_name: str, path: str | None, seed: int, features_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Train/valid splits of all classes of a data set for one split and
+    projection seed: at most 5000 examples per class (as the binary tasks),
+    10 % held out as a test set and never used, a ninth of the rest for
+    validation, stratified by class; projected to ``features_size`` with the
+    seed's Gaussian matrix and standardised on the training split. Labels are
+    the class ids. Returned arrays are read-only (cached); callers copy."""
+    from sklearn.model_selection import train_test_split
+
+    ds = load_dataset(dataset_name, path)
+    idx = [np.flatnonzero(ds.labels == c)[:PROJECTED_MAX_EXAMPLES_PER_CLASS]
+           for c in range(PROJECTED_NUM_CLASSES)]
+    missing = [c for c, found in enumerate(idx) if found.size < 3]
+    if missing:
+        raise DataError(f"data set {ds.name}: classes {missing} have fewer than 3 "
+                        f"examples; a multi-class task needs all "
+                        f"{PROJECTED_NUM_CLASSES} classes")
+    order = np.concatenate(idx)
+    x, y = ds.features[order], ds.labels[order].astype(np.float64)
+    n = y.size
+    n_test = max(n // 10, PROJECTED_NUM_CLASSES)
+    n_valid = max((n - n_test) // 9, PROJECTED_NUM_CLASSES)
+    n_train = n - n_test - n_valid
+    try:
+        x_tv, _, y_tv, _ = train_test_split(
+            x, y, train_size=n - n_test, test_size=n_test, random_state=seed, stratify=y)
+        x_train, x_valid, y_train, y_valid = train_test_split(
+            x_tv, y_tv, train_size=n_train, test_size=n_valid, random_state=seed,
+            stratify=y_tv)
+    except ValueError as e:
+        raise DataError(f"data set {ds.name}: cannot split its {n} examples into "
+                        f"stratified train, valid and test sets: {e}") from e
+    tx, vx = project_and_standardize(x_train, x_valid, seed, features_size)
+    out = (tx, np.ascontiguousarray(y_train), vx, np.ascontiguousarray(y_valid))
+    for arr in out:
+        arr.setflags(write=False)
+    return out
+
+
+def _create_projected_multiclass(spec: TaskSpec, data_seed: int,
+                                 param_seed: int) -> _Arrays:
+    lo, hi = spec.min_supported_data_seed, spec.max_supported_data_seed
+    seed = lo + data_seed % (hi - lo)
+    name = (f"{_PROJECTED_MULTICLASS}[{spec.dataset_name},seed={seed},"
+            f"dim={spec.features_size},data_seed={data_seed}]")
+    path = None if spec.path is None else str(Path(spec.path).expanduser().resolve())
+    tx, ty, vx, vy = _projected_multiclass_data(spec.dataset_name, path, seed,
+                                                spec.features_size)
+    for split, have, want in (("train", ty.size, spec.num_train_examples),
+                              ("valid", vy.size, spec.num_valid_examples)):
+        if want > have:
+            raise DataError(f"{name}: num_{split}_examples is {want} but only {have} "
+                            f"{split} examples are available in {spec.dataset_name}")
+    nt, nv = spec.num_train_examples, spec.num_valid_examples
+    return tx[:nt].copy(), ty[:nt].copy(), vx[:nv].copy(), vy[:nv].copy(), name
+
+
 def user_task_name(task_type: str, data: UserData, data_seed: int,
                    features_size: int) -> str:
     """``task_type[file,data_seed=S(,dim=F)(,labels=a->0,b->1)]``: the file, the
@@ -296,6 +357,7 @@ _CREATORS: dict[str, Callable[[TaskSpec, int, int], _Arrays]] = {
     "scalar_affine_regression_task": _create_affine,
     "scalar_2layer_nn_regression_task": _create_2layer_nn,
     _PROJECTED: _create_projected,
+    _PROJECTED_MULTICLASS: _create_projected_multiclass,
     "unit_test_zeros_task": _create_constant(0.0),
     "unit_test_ones_task": _create_constant(1.0),
     "unit_test_increment_task": _create_increment,
@@ -324,6 +386,7 @@ def create_task(
         data_seed=data_seed,
         param_seed=param_seed,
         name=name,
+        num_classes=spec.num_classes,
     )
 
 

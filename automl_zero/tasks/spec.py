@@ -11,6 +11,10 @@ Task types (docs/semantics.md §12.2-§12.6, paper §4.1):
 * ``projected_binary_classification_task``: two classes of a real data set,
   randomly projected to ``features_size`` dimensions and standardised, built in
   memory the way the original's ``generate_datasets.py`` builds its files.
+* ``projected_multiclass_classification_task``: all 10 classes of a real data
+  set, projected and standardised the same way (paper §4.3; not in the
+  original code): MULTICLASS_ACCURACY, one-hot labels in v1, predictions in
+  v2 (docs/semantics.md §4.13); needs ``features_size`` >= 10.
 * ``unit_test_{zeros,ones,increment,fixed}_task``: tiny deterministic tasks.
 * ``user_regression_task`` and ``user_binary_classification_task``: random
   train/validation splits of a user's ``.npz`` or ``.csv`` file
@@ -114,6 +118,7 @@ TASK_TYPES: tuple[str, ...] = (
     "scalar_affine_regression_task",
     "scalar_2layer_nn_regression_task",
     "projected_binary_classification_task",
+    "projected_multiclass_classification_task",
     "unit_test_zeros_task",
     "unit_test_ones_task",
     "unit_test_increment_task",
@@ -130,7 +135,9 @@ _REGRESSION_TYPES = frozenset(
     }
 )
 _PROJECTED = "projected_binary_classification_task"
+_PROJECTED_MULTICLASS = "projected_multiclass_classification_task"
 _CLASSIFICATION_TYPES = frozenset({_PROJECTED, USER_CLASSIFICATION})
+_MULTICLASS_TYPES = frozenset({_PROJECTED_MULTICLASS})
 _NN_MIN_FEATURES = 3
 
 
@@ -294,6 +301,9 @@ _TYPE_SPECIFIC_KEYS: dict[str, frozenset[str]] = {
             "max_supported_data_seed",
         }
     ),
+    _PROJECTED_MULTICLASS: frozenset(
+        {"dataset_name", "path", "min_supported_data_seed", "max_supported_data_seed"}
+    ),
     "unit_test_increment_task": frozenset({"increment"}),
     "unit_test_fixed_task": frozenset(
         {"train_features", "train_labels", "valid_features", "valid_labels"}
@@ -313,6 +323,8 @@ _REQUIRED_KEYS = ("features_size", "num_train_examples", "num_valid_examples")
 
 
 def _default_eval_type(task_type: str) -> EvalType:
+    if task_type in _MULTICLASS_TYPES:
+        return EvalType.MULTICLASS_ACCURACY
     return EvalType.ACCURACY if task_type in _CLASSIFICATION_TYPES else EvalType.RMS_ERROR
 
 
@@ -346,6 +358,18 @@ def _validate_spec_values(
             f"{where}.eval_type: {task_type} must use ACCURACY{why}, "
             f"got {eval_type.name}"
         )
+    if task_type in _MULTICLASS_TYPES:
+        if eval_type != EvalType.MULTICLASS_ACCURACY:
+            raise ConfigError(f"{where}.eval_type: {task_type} must use "
+                              f"MULTICLASS_ACCURACY, got {eval_type.name}")
+        if values["features_size"] < PROJECTED_NUM_CLASSES:
+            raise ConfigError(
+                f"{where}.features_size: {task_type} needs features_size >= "
+                f"{PROJECTED_NUM_CLASSES} (the one-hot label of its "
+                f"{PROJECTED_NUM_CLASSES} classes fills v1), got {values['features_size']}")
+    elif eval_type == EvalType.MULTICLASS_ACCURACY:
+        raise ConfigError(f"{where}.eval_type: MULTICLASS_ACCURACY is only for "
+                          f"{', '.join(sorted(_MULTICLASS_TYPES))}, not {task_type}")
     if task_type == "scalar_2layer_nn_regression_task" and (
         values["features_size"] < _NN_MIN_FEATURES
     ):
@@ -354,7 +378,7 @@ def _validate_spec_values(
             f"{_NN_MIN_FEATURES} (it zeroes hidden units 0 and 2), "
             f"got {values['features_size']}"
         )
-    if task_type == _PROJECTED:
+    if task_type in (_PROJECTED, _PROJECTED_MULTICLASS):
         _validate_projected(values, where)
     if task_type == "unit_test_fixed_task":
         _validate_fixed(values, where)
@@ -642,6 +666,13 @@ class TaskSpec:
                 continue
             out[f.name] = _to_plain(value)
         return out
+
+    @property
+    def num_classes(self) -> int:
+        """Classes of a MULTICLASS_ACCURACY task (0 for other tasks)."""
+        if self.eval_type == EvalType.MULTICLASS_ACCURACY:
+            return PROJECTED_NUM_CLASSES
+        return 0
 
     def data_bytes(self) -> int:
         """Bytes of the arrays of its tasks, made and packed for the executor (a

@@ -32,10 +32,13 @@ EPOCHS_SEED_OFFSET = 3274582109
 
 
 class EvalType(enum.IntEnum):
-    """How validation predictions are scored (the original's enum values)."""
+    """How validation predictions are scored (the original's enum values;
+    MULTICLASS_ACCURACY is ours: the original has no multi-class path,
+    docs/semantics.md §4.13)."""
 
     RMS_ERROR = 1
     ACCURACY = 4
+    MULTICLASS_ACCURACY = 5
 
 
 def parse_eval_type(value: Any, where: str) -> EvalType | None:
@@ -46,7 +49,8 @@ def parse_eval_type(value: Any, where: str) -> EvalType | None:
         return EvalType[value.strip().upper()]
     if is_int(value) and int(value) in {e.value for e in EvalType}:
         return EvalType(int(value))
-    raise ConfigError(f"{where}: must be 'RMS_ERROR' or 'ACCURACY', got {excerpt(value)}")
+    raise ConfigError(f"{where}: must be 'RMS_ERROR', 'ACCURACY' or "
+                      f"'MULTICLASS_ACCURACY', got {excerpt(value)}")
 
 
 def generator(seed: int, offset: int = 0) -> np.random.Generator:
@@ -98,6 +102,9 @@ class Task:
     data_seed: int = 0
     param_seed: int = 0
     name: str = ""
+    # MULTICLASS_ACCURACY only: K >= 2 classes, labels are the class ids
+    # 0..K-1 as floats, K <= F (the one-hot label fills v1[:K]); 0 otherwise.
+    num_classes: int = 0
 
     def __post_init__(self) -> None:
         what = self.name or "task"
@@ -135,6 +142,24 @@ class Task:
                 f"(num_train_epochs >= 1, {tx.shape[0]}), got {self.epochs.shape}"
             )
         object.__setattr__(self, "eval_type", EvalType(self.eval_type))
+        k = self.num_classes
+        if self.eval_type == EvalType.MULTICLASS_ACCURACY:
+            if not is_int(k) or not 2 <= int(k) <= tx.shape[1]:
+                raise DataError(
+                    f"{what}: a MULTICLASS_ACCURACY task needs 2 <= num_classes <= "
+                    f"features_size ({tx.shape[1]}): the one-hot label fills v1, "
+                    f"got {excerpt(k)}")
+            k = int(k)
+            for split, labels in (("train", ty), ("valid", vy)):
+                ok = (labels >= 0) & (labels < k) & (labels == np.floor(labels))
+                if not np.all(ok):
+                    bad = labels[~ok][0]
+                    raise DataError(f"{what}: {split} labels must be class ids 0..{k - 1}, "
+                                    f"found {float(bad)!r}")
+            object.__setattr__(self, "num_classes", k)
+        elif k != 0:
+            raise DataError(f"{what}: num_classes is only for MULTICLASS_ACCURACY "
+                            f"tasks, got {excerpt(k)} for {self.eval_type.name}")
 
     @property
     def features_size(self) -> int:
@@ -173,15 +198,18 @@ class Task:
         seed: int = 0,
         index: int = 0,
         name: str = "",
+        num_classes: int = 0,
     ) -> Task:
         """Build a task from user arrays, checking them (DataError on bad data).
 
         ``seed`` plays the part of the data seed: it seeds the epoch orders.
-        ACCURACY tasks need labels in {0, 1}.
+        ACCURACY tasks need labels in {0, 1}; MULTICLASS_ACCURACY tasks need
+        ``num_classes`` and labels 0..num_classes-1.
         """
         et = parse_eval_type(eval_type, "eval_type")
         if et is None:
-            raise ConfigError("eval_type: must be 'RMS_ERROR' or 'ACCURACY', got None")
+            raise ConfigError("eval_type: must be 'RMS_ERROR', 'ACCURACY' or "
+                              "'MULTICLASS_ACCURACY', got None")
         epochs_n = parse_positive_int(num_train_epochs, "num_train_epochs")
         seed_i = parse_int(seed, "seed")
         tx = _checked_array(train_features, "train_features", 2)
@@ -222,6 +250,7 @@ class Task:
             data_seed=seed_i % UINT32,
             param_seed=0,
             name=name or f"arrays[seed={seed_i}]",
+            num_classes=num_classes,
         )
 
 
