@@ -1,12 +1,14 @@
 """scikit-learn estimators that train and run an evolved program (docs/export.md).
 
-``EvolvedRegressor`` and ``EvolvedClassifier`` (binary) wrap a program (an
-``Algorithm``, program text, or the path of a ``.txt``/``.json`` program file)
-and run it with the pure-NumPy runtime (:mod:`automl_zero.export.runtime`) as
-the executor runs it on one task: ``fit`` zeroes the memory, runs Setup and
-then Predict (+ sigmoid for the classifier) + Learn on every training example
-for ``epochs`` passes; ``predict`` runs Predict on each row. There is no
-validation between epochs (the executor validates after every epoch).
+``EvolvedRegressor`` and ``EvolvedClassifier`` (binary, or multi-class with
+``multiclass=True``) wrap a program (an ``Algorithm``, program text, or the
+path of a ``.txt``/``.json`` program file) and run it with the pure-NumPy
+runtime (:mod:`automl_zero.export.runtime`) as the executor runs it on one
+task: ``fit`` zeroes the memory, runs Setup and then Predict (+ sigmoid of
+s1 for the binary classifier, + softmax of v2 for the multi-class one) +
+Learn on every training example for ``epochs`` passes; ``predict`` runs
+Predict on each row. There is no validation between epochs (the executor
+validates after every epoch).
 
     from automl_zero.sklearn import EvolvedRegressor
     model = EvolvedRegressor(program="best_algorithm.txt", epochs=3).fit(X, y)
@@ -26,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl_zero.errors import ProgramParseError
 from automl_zero.export.python_module import program_model
-from automl_zero.export.runtime import DEFAULT_MAX_ABS_ERROR
+from automl_zero.export.runtime import DEFAULT_MAX_ABS_ERROR, argmax_last
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.algorithm_io import load_algorithm
 from automl_zero.language.text_format import parse_algorithm
@@ -90,7 +92,7 @@ def _seed(random_state: Any) -> int:
 class _EvolvedEstimator(BaseEstimator):
     """Shared parameters, program resolution, training and prediction."""
 
-    _classification = False
+    _classification: bool | str = False
 
     def __init__(self, program: Any = None, epochs: int = 1, random_state: Any = 0,
                  max_abs_error: float = DEFAULT_MAX_ABS_ERROR) -> None:
@@ -99,10 +101,15 @@ class _EvolvedEstimator(BaseEstimator):
         self.random_state = random_state
         self.max_abs_error = max_abs_error
 
-    def _fit_program(self, X: np.ndarray, y: np.ndarray) -> None:
-        """Train the program on validated X and labels y (classifier: 0.0 / 1.0)."""
+    def _fit_program(self, X: np.ndarray, y: np.ndarray,
+                     num_classes: int | None = None) -> None:
+        """Train the program on validated X and labels y (binary classifier: 0.0 /
+        1.0; multi-class: class ids 0.0 .. num_classes - 1)."""
         algorithm = resolve_program(self.program, type(self).__name__)
-        model = program_model(algorithm, classification=self._classification,
+        kind = self._classification
+        if kind == "multiclass" and num_classes is None:
+            raise ValueError("num_classes is needed for a multi-class fit")
+        model = program_model(algorithm, classification=kind, num_classes=num_classes,
                               epochs=self.epochs, random_state=_seed(self.random_state),
                               max_abs_error=self.max_abs_error,
                               features_size=X.shape[1])
@@ -156,49 +163,103 @@ class EvolvedRegressor(RegressorMixin, _EvolvedEstimator):
 
 
 class EvolvedClassifier(ClassifierMixin, _EvolvedEstimator):
-    """An evolved program as a scikit-learn binary classifier.
+    """An evolved program as a scikit-learn classifier, binary or multi-class.
 
-    The two labels of y are sorted into ``classes_``; the program learns
-    ``classes_[1]`` as 1 and ``classes_[0]`` as 0, with Predict's s1 passed
-    through a sigmoid (written back to s1 in training, as in ACCURACY tasks):
-    ``predict_proba`` gives (1 - p, p) with p = sigmoid(s1), ``predict``
-    ``classes_[1]`` where p > 0.5. Parameters as ``EvolvedRegressor``'s.
+    ``multiclass`` must match the tasks the program was evolved on: a program
+    evolved on binary (ACCURACY) tasks reads its label from s0 and predicts
+    in s1, one evolved on multi-class (MULTICLASS_ACCURACY) tasks reads a
+    one-hot label from v1 and predicts class scores in v2. The convention is
+    never guessed from y.
+
+    ``multiclass=False`` (binary): the two labels of y are sorted into
+    ``classes_``; the program learns ``classes_[1]`` as 1 and ``classes_[0]``
+    as 0, with Predict's s1 passed through a sigmoid (written back to s1 in
+    training, as in ACCURACY tasks): ``predict_proba`` gives (1 - p, p) with
+    p = sigmoid(s1), ``predict`` ``classes_[1]`` where p > 0.5. More than two
+    classes raise ValueError.
+
+    ``multiclass=True``: the K labels of y (2 <= K <= n_features) are sorted
+    into ``classes_``; the program learns ``classes_[i]`` as class id i, as
+    in MULTICLASS_ACCURACY tasks: v1 = 0 before Predict, v2[:K] =
+    softmax(v2[:K]) and v2[K:] = 0 after it (written back in training), v1 =
+    one-hot(i) and s0 = 0 before Learn. ``predict_proba`` gives softmax(v2[:K])
+    (n_samples, K), ``predict`` the class of the largest probability, ties to
+    the last class (the executor's rule). The program needs K <= n_features
+    (the one-hot label fills v1, a vector of n_features entries): more
+    classes raise ValueError. At least 3 vectors are allocated.
+
+    Other parameters as ``EvolvedRegressor``'s.
     """
 
-    _classification = True
+    def __init__(self, program: Any = None, epochs: int = 1, random_state: Any = 0,
+                 max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
+                 multiclass: bool = False) -> None:
+        super().__init__(program=program, epochs=epochs, random_state=random_state,
+                         max_abs_error=max_abs_error)
+        self.multiclass = multiclass
+
+    @property
+    def _classification(self) -> str:  # type: ignore[override]
+        return "multiclass" if self._is_multiclass() else "binary"
+
+    def _is_multiclass(self) -> bool:
+        if not isinstance(self.multiclass, (bool, np.bool_)):
+            raise ValueError(f"multiclass must be True or False, got {self.multiclass!r}")
+        return bool(self.multiclass)
 
     def fit(self, X: Any, y: Any) -> EvolvedClassifier:
-        """Train the program on X (n_samples, n_features) and two-valued labels y."""
+        """Train the program on X (n_samples, n_features) and labels y: two
+        classes, or 2 to n_features classes with ``multiclass=True``."""
         X, y = _validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
+        multiclass = self._is_multiclass()
         classes, encoded = np.unique(y, return_inverse=True)
-        if len(classes) > 2:
-            raise ValueError(f"Only binary classification is supported. "
-                             f"{type(self).__name__} got y with {len(classes)} classes.")
+        if len(classes) > 2 and not multiclass:
+            raise ValueError(f"Only binary classification is supported with "
+                             f"multiclass=False. {type(self).__name__} got y with "
+                             f"{len(classes)} classes; pass multiclass=True for a "
+                             f"program evolved on multi-class tasks.")
         if len(classes) < 2:
             raise ValueError(f"{type(self).__name__} needs 2 classes in y, got 1 class "
                              f"({classes[0]!r})")
+        if multiclass and len(classes) > X.shape[1]:
+            raise ValueError(f"{type(self).__name__} got y with {len(classes)} classes "
+                             f"but X has n_features = {X.shape[1]}: a multi-class "
+                             f"program tells at most n_features classes apart (it reads "
+                             f"the one-hot label from v1 and writes the class scores to "
+                             f"v2, vectors of n_features entries)")
         self.classes_ = classes
-        self._fit_program(X, encoded.reshape(-1).astype(np.float64))
+        self._fit_program(X, encoded.reshape(-1).astype(np.float64),
+                          len(classes) if multiclass else None)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """(n_samples, 2): the probabilities of ``classes_[0]`` and ``classes_[1]``."""
+        """(n_samples, n_classes): the probabilities of the classes of ``classes_``."""
         p = self._predict_values(X)
+        if p.ndim == 2:  # multi-class: softmax(v2[:K])
+            return p
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:
-        """``classes_[1]`` where its probability is > 0.5, else ``classes_[0]``."""
+        """Binary: ``classes_[1]`` where its probability is > 0.5, else
+        ``classes_[0]``. Multi-class: the class of the largest probability, ties
+        to the last class. NaN probabilities (a diverged model) give ``classes_[0]``."""
         p = self._predict_values(X)
+        if p.ndim == 2:
+            return self.classes_[argmax_last(p)]
         return self.classes_[(p > 0.5).astype(np.intp)]
 
     def __sklearn_tags__(self):  # scikit-learn >= 1.6
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.multi_class = self._declared_multiclass()
         return tags
 
     def _more_tags(self) -> dict:  # scikit-learn < 1.6
-        return {"binary_only": True}
+        return {"binary_only": not self._declared_multiclass()}
+
+    def _declared_multiclass(self) -> bool:
+        """``multiclass`` for the tags (an invalid value: binary; fit refuses it)."""
+        return isinstance(self.multiclass, (bool, np.bool_)) and bool(self.multiclass)
 
 
 # The search space of AutoMLZeroRegressor by default: the demo's (linear

@@ -7,8 +7,9 @@ the paper's notation and how to use it, the runtime of
 program as three straight-line functions ``setup``, ``predict``, ``learn`` (each
 instruction its op's NumPy statement from the op table, addresses and
 constants filled in, the printed form as a comment) and a scikit-learn
-compatible estimator (``EvolvedRegressor`` or ``EvolvedClassifier``) that does
-not import scikit-learn. See docs/export.md.
+compatible estimator (``EvolvedRegressor``, or ``EvolvedClassifier`` for a
+program evolved on binary or on multi-class tasks, the kind recorded in the
+module as ``TASK_KIND``) that does not import scikit-learn. See docs/export.md.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from automl_zero.export.runtime import (
     DEFAULT_MAX_ABS_ERROR,
     ProgramModel,
     RowComponent,
+    task_kind,
 )
 from automl_zero.language.algorithm import Algorithm
 from automl_zero.language.instruction import Instruction
@@ -63,16 +65,20 @@ def memory_sizes_for(algorithm: Algorithm,
 
 
 def program_model(algorithm: Algorithm, *, memory: Any = None,
-                  classification: bool = False, epochs: int = 1, random_state: int = 0,
+                  classification: bool | str = False, num_classes: int | None = None,
+                  epochs: int = 1, random_state: int = 0,
                   epoch_seed: int | None = None,
                   max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
                   features_size: int | None = None) -> ProgramModel:
     """An unfitted ``ProgramModel`` running ``algorithm`` through the op table's
-    NumPy statements (``RowComponent``); arguments as ``ProgramModel``'s."""
+    NumPy statements (``RowComponent``); arguments as ``ProgramModel``'s
+    (``classification``: False / "regression", True / "binary" or
+    "multiclass"; ``num_classes`` only with "multiclass")."""
     statements = numpy_statements()
     components = [RowComponent(rows, statements) for rows in algorithm_rows(algorithm)]
     return ProgramModel(components, memory_sizes_for(algorithm, memory),
-                        classification=classification, epochs=epochs,
+                        classification=classification, num_classes=num_classes,
+                        epochs=epochs,
                         random_state=random_state, epoch_seed=epoch_seed,
                         max_abs_error=max_abs_error, features_size=features_size)
 
@@ -120,9 +126,17 @@ _COMPONENT_DOCS = {
     "learn": "Learn: runs after Predict on every training example (v0 = "
              "features, s0 = label).",
 }
+_MULTICLASS_COMPONENT_DOCS = {
+    "setup": _COMPONENT_DOCS["setup"],
+    "predict": "Predict: runs on every example (v0 = features, s0 = 0, v1 = 0); "
+               "the class scores are v2[:K] when it ends.",
+    "learn": "Learn: runs after Predict on every training example (v0 = "
+             "features, s0 = 0, v1 = one-hot label, v2 = class probabilities).",
+}
 
 
-def _function_source(name: str, component: Sequence[Instruction]) -> str:
+def _function_source(name: str, component: Sequence[Instruction],
+                     docs: Mapping[str, str] = _COMPONENT_DOCS) -> str:
     body = []
     for ins in component:
         if OPS[ins.op].numpy.strip() == "pass":  # NO_OP
@@ -135,7 +149,7 @@ def _function_source(name: str, component: Sequence[Instruction]) -> str:
         body = ["    # (no instructions)"]
     lines = [f"def {name}(s: np.ndarray, v: np.ndarray, m: np.ndarray, "
              f"rng: Xoshiro256Plus) -> None:",
-             f'    """{_COMPONENT_DOCS[name]}"""', *body]
+             f'    """{docs[name]}"""', *body]
     return "\n".join(lines)
 
 
@@ -181,9 +195,7 @@ __PROGRAM__
 Training (``fit``): the memory is zeroed, Setup runs once, then come
 ``epochs`` passes over the training examples (the first in the given order,
 later ones shuffled as by the executor, seeded by ``random_state``). For each
-example: v0 = features, s0 = 0, Predict,__SIGMOID__
-the error check, v0 = features, s0 = label, Learn. A training prediction with
-|label - s1| > ``max_abs_error`` (or NaN) stops training: the model is
+example: __TRAINING_TEXT__ stops training: the model is
 diverged (``diverged_``) and predicts NaN. Unlike automl_zero's executor
 there is no validation after each epoch. ``random_state`` also seeds the
 random ops, if the program has any.
@@ -201,6 +213,36 @@ Usage::
     y_pred = model.predict(X_test)__PROBA_USAGE__
 __INFO__"""
 '''
+
+# The module docstring's training step per task kind (it goes on with "stops
+# training") and its prediction paragraph.
+_TRAINING_TEXT = {
+    "regression": "v0 = features, s0 = 0, Predict,\n"
+                  "the error check, v0 = features, s0 = label, Learn. A training "
+                  "prediction with\n|label - s1| > ``max_abs_error`` (or NaN)",
+    "binary": "v0 = features, s0 = 0, Predict, s1 = sigmoid(s1) (written back),\n"
+              "the error check, v0 = features, s0 = label, Learn. A training "
+              "prediction with\n|label - s1| > ``max_abs_error`` (or NaN)",
+    "multiclass": "v0 = features, s0 = 0, v1 = 0 (the label is hidden), Predict,\n"
+                  "v2[:K] = softmax(v2[:K]) and v2[K:] = 0 (written back; K = "
+                  "len(classes_)),\nthe error check, v0 = features, s0 = 0, v1 = "
+                  "one-hot(label id), Learn.\nA training prediction with |1 - "
+                  "v2[label id]| >\n``max_abs_error`` (or NaN)",
+}
+_PREDICTION_TEXT = {
+    "regression": "``predict`` gives s1 for each row.",
+    "binary": "``predict_proba`` gives (1 - p, p) with p = sigmoid(s1) (not written\n"
+              "back), ``predict`` ``classes_[1]`` where p > 0.5, else ``classes_[0]``.",
+    "multiclass": "Before each Predict: v0 = row, s0 = 0, v1 = 0. ``predict_proba`` "
+                  "gives\nsoftmax(v2[:K]) (not written back), one column per class "
+                  "of ``classes_``;\n``predict`` the class of the largest "
+                  "probability, ties to the last class.\n\nThe program was "
+                  "evolved on multi-class tasks (TASK_KIND): it reads its label\n"
+                  "from v1 and writes its class scores to v2, so it tells at most "
+                  "{F}\nclasses apart. (A program evolved on binary tasks "
+                  "reads s0 and writes s1:\nexport it with classification=True "
+                  "instead.)",
+}
 
 _ESTIMATOR_COMMON = '''\
 class NotFittedError(ValueError, AttributeError):
@@ -268,13 +310,13 @@ class _EvolvedEstimator:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    def _fit_model(self, X: np.ndarray, y: np.ndarray) -> None:
+    def _fit_model(self, X: np.ndarray, y: np.ndarray, num_classes=None) -> None:
         # random_state None means 0: training is deterministic.
         seed = 0 if self.random_state is None else self.random_state
         self.model_ = ProgramModel(
-            (setup, predict, learn), MEMORY_SIZES, classification=CLASSIFICATION,
-            epochs=self.epochs, random_state=seed, max_abs_error=self.max_abs_error,
-            features_size=FEATURES_SIZE).fit(X, y)
+            (setup, predict, learn), MEMORY_SIZES, classification=TASK_KIND,
+            num_classes=num_classes, epochs=self.epochs, random_state=seed,
+            max_abs_error=self.max_abs_error, features_size=FEATURES_SIZE).fit(X, y)
         self.n_features_in_ = FEATURES_SIZE
         self.diverged_ = self.model_.diverged
 
@@ -388,13 +430,74 @@ class EvolvedClassifier(_EvolvedEstimator):
 '''
 
 
+_MULTICLASS_CLASSIFIER = '''\
+class EvolvedClassifier(_EvolvedEstimator):
+    """The evolved program as a multi-class classifier: ``fit(X, y)``,
+    ``predict(X)``, ``predict_proba(X)``. The K labels of y (2 <= K <=
+    FEATURES_SIZE) are sorted into ``classes_``; the program learns
+    ``classes_[i]`` as class id i (one-hot in v1 before Learn), and
+    softmax(v2[:K]) after Predict gives the probabilities of ``classes_``.
+
+    Parameters: ``epochs`` (passes over the training data), ``random_state``
+    (seeds the epoch shuffles and the random ops; None means 0),
+    ``max_abs_error`` (a training prediction with |1 - p(label)| larger than
+    this, or NaN, stops training: the model diverged, ``diverged_`` is True
+    and probabilities are NaN).
+    """
+
+    _estimator_type = "classifier"
+
+    def fit(self, X, y) -> EvolvedClassifier:
+        """Train on X (n_samples, FEATURES_SIZE) and labels y (n_samples,) of 2 to
+        FEATURES_SIZE classes."""
+        X = _check_features(X, type(self).__name__)
+        y = _check_labels(y, X.shape[0])
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity")
+        classes, encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, got "
+                             f"1 class ({classes[0]!r})")
+        if len(classes) > FEATURES_SIZE:
+            raise ValueError(f"{type(self).__name__} got y with {len(classes)} classes, "
+                             f"but the program tells at most {FEATURES_SIZE} apart: it "
+                             f"reads the one-hot label from v1 and writes the class "
+                             f"scores to v2, vectors of {FEATURES_SIZE} entries")
+        self.classes_ = classes
+        self._fit_model(X, encoded.reshape(-1).astype(np.float64), len(classes))
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n_samples, len(classes_)): the probabilities of the classes."""
+        return self._model_predict(X)
+
+    def predict(self, X) -> np.ndarray:
+        """The class of the largest probability, ties to the last class (the
+        executor's rule); classes_[0] for NaN probabilities."""
+        return self.classes_[argmax_last(self._model_predict(X))]
+
+    def score(self, X, y) -> float:
+        """The accuracy of the predictions."""
+        return float(np.mean(self.predict(X) == np.asarray(y).ravel()))
+
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn >= 1.6 (imported only when scikit-learn asks)."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(multi_class=True),
+                    input_tags=InputTags())
+'''
+
+
 def _section(title: str) -> str:
     rule = "# " + "-" * 75
     return f"{rule}\n# {title}\n{rule}"
 
 
 def export_python(algorithm: Algorithm, *, features_size: int, memory: Any = None,
-                  classification: bool = False, epochs: int = 1, random_state: int = 0,
+                  classification: bool | str = False, epochs: int = 1,
+                  random_state: int = 0,
                   max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
                   info: Mapping[str, object] | None = None,
                   module_name: str = "evolved_model") -> str:
@@ -404,9 +507,14 @@ def export_python(algorithm: Algorithm, *, features_size: int, memory: Any = Non
     ``features_size``: the number of features the inputs have (the program's
     vectors and matrices are sized by it; other inputs are refused).
     ``memory``: a ``MemorySpec`` or (scalars, vectors, matrices), grown to cover
-    the program (default: just what it uses). ``classification``: an
-    ``EvolvedClassifier`` (binary; Predict's s1 through a sigmoid, as in
-    ACCURACY tasks), else an ``EvolvedRegressor``. ``epochs``,
+    the program (default: just what it uses; at least 3 vectors for
+    "multiclass"). ``classification``: the kind of tasks the program was
+    evolved on, recorded in the module as ``TASK_KIND``: False or
+    "regression" (an ``EvolvedRegressor``), True or "binary" (an
+    ``EvolvedClassifier`` for two classes; Predict's s1 through a sigmoid,
+    as in ACCURACY tasks) or "multiclass" (an ``EvolvedClassifier`` for 2 to
+    ``features_size`` classes; the label one-hot in v1, softmax of Predict's
+    v2 as in MULTICLASS_ACCURACY tasks). ``epochs``,
     ``random_state`` and ``max_abs_error``: the estimator's default
     parameters. ``info``: extra ``key: value`` lines for the module docstring
     (e.g. where the program comes from, its fitness). ``module_name``: the
@@ -417,10 +525,18 @@ def export_python(algorithm: Algorithm, *, features_size: int, memory: Any = Non
     if isinstance(features_size, bool) or not isinstance(features_size, int) \
             or features_size < 1:
         raise ValueError(f"features_size must be an integer >= 1, got {features_size!r}")
+    kind = task_kind(classification)
     sizes = memory_sizes_for(algorithm, memory)
+    if kind == "multiclass":
+        if features_size < 2:
+            raise ValueError("a multi-class program needs features_size >= 2: it tells "
+                             "at most features_size classes apart")
+        sizes = (sizes[0], max(sizes[1], 3), sizes[2])  # v1 label, v2 predictions
     # Checks epochs, random_state and max_abs_error as the estimator will.
     ProgramModel((lambda *_: None,) * 3, sizes, epochs=epochs, random_state=random_state,
                  max_abs_error=max_abs_error)
+    classification = kind != "regression"
+    multiclass = kind == "multiclass"
     if not re.fullmatch(r"[A-Za-z_]\w*", module_name):
         raise ValueError(f"module_name must be a Python identifier, got {module_name!r}")
     cls = "EvolvedClassifier" if classification else "EvolvedRegressor"
@@ -432,19 +548,19 @@ def export_python(algorithm: Algorithm, *, features_size: int, memory: Any = Non
             for k, v in info.items())
     replacements = {
         "__CLASS__": cls,
-        "__KIND_TEXT__": "binary classifier" if classification else "regressor",
+        "__KIND_TEXT__": {"regression": "regressor", "binary": "binary classifier",
+                          "multiclass": "multi-class classifier"}[kind],
         "__PROBA__": " ``predict_proba``," if classification else "",
         "__F__": str(features_size),
         "__MEMORY__": _memory_text(sizes),
         "__PROGRAM__": _docstring_safe(program) + "\n",
-        "__SIGMOID__": " s1 = sigmoid(s1) (written back)," if classification else "",
-        "__PREDICTION_TEXT__": (
-            "``predict_proba`` gives (1 - p, p) with p = sigmoid(s1) (not written\n"
-            "back), ``predict`` ``classes_[1]`` where p > 0.5, else ``classes_[0]``."
-            if classification else "``predict`` gives s1 for each row."),
+        "__TRAINING_TEXT__": _TRAINING_TEXT[kind],
+        "__PREDICTION_TEXT__": _PREDICTION_TEXT[kind].format(F=features_size),
         "__MODULE__": module_name,
-        "__PROBA_USAGE__": ("\n    p = model.predict_proba(X_test)[:, 1]"
-                            if classification else ""),
+        "__PROBA_USAGE__": {"regression": "",
+                            "binary": "\n    p = model.predict_proba(X_test)[:, 1]",
+                            "multiclass": "\n    p = model.predict_proba(X_test)  "
+                                          "# (n_samples, len(model.classes_))"}[kind],
         "__INFO__": _docstring_safe(info_lines),
     }
     header = _HEADER
@@ -455,18 +571,21 @@ def export_python(algorithm: Algorithm, *, features_size: int, memory: Any = Non
         f"FEATURES_SIZE = {features_size}",
         f"MEMORY_SIZES = {sizes!r}  # scalar, vector and matrix addresses",
         f"CLASSIFICATION = {bool(classification)!r}",
+        f"TASK_KIND = {kind!r}  # the tasks the program was evolved on",
         f"HAS_RANDOM_OPS = {has_random!r}  # random_state matters for the random ops",
     ])
-    functions = "\n\n\n".join(_function_source(name, component) for name, component
-                              in zip(("setup", "predict", "learn"), algorithm.components,
-                                     strict=True))
+    docs = _MULTICLASS_COMPONENT_DOCS if multiclass else _COMPONENT_DOCS
+    functions = "\n\n\n".join(_function_source(name, component, docs)
+                              for name, component in zip(("setup", "predict", "learn"),
+                                                         algorithm.components, strict=True))
     estimator = (_ESTIMATOR_COMMON
                  .replace("__EPOCHS__", str(int(epochs)))
                  .replace("__RANDOM_STATE__", str(int(random_state)))
                  .replace("__MAX_ABS_ERROR__", _literal(max_abs_error)))
-    estimator += "\n\n" + (_CLASSIFIER if classification else _REGRESSOR)
+    estimator += "\n\n" + {"regression": _REGRESSOR, "binary": _CLASSIFIER,
+                           "multiclass": _MULTICLASS_CLASSIFIER}[kind]
     all_names = [cls, "setup", "predict", "learn", "ProgramModel", "Xoshiro256Plus",
-                 "FEATURES_SIZE", "MEMORY_SIZES", "CLASSIFICATION"]
+                 "FEATURES_SIZE", "MEMORY_SIZES", "CLASSIFICATION", "TASK_KIND"]
     parts = [
         header.rstrip("\n"),
         "from __future__ import annotations\n\nimport math\n\nimport numpy as np\n\n"

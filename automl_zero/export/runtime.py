@@ -8,8 +8,9 @@ without numba and without the rest of automl_zero:
   kernel's order of additions, the C library's scalar functions, ...);
 * ``generate_epochs``: the executor's epoch orders;
 * ``ProgramModel``: Setup once, then ``epochs`` passes of Predict (+ sigmoid
-  for classification) + Learn over the training examples; predictions run
-  Predict on each row, memory persisting from row to row.
+  for binary classification, + softmax of v2 for multi-class classification)
+  + Learn over the training examples; predictions run Predict on each row,
+  memory persisting from row to row.
 
 Everything between the two ``EMBEDDED RUNTIME`` marker lines is copied verbatim
 into the modules written by ``automl_zero.export.python_module``: that part
@@ -39,6 +40,9 @@ __all__ = [
     "compile_statement",
     "generate_epochs",
     "sigmoid",
+    "class_probabilities",
+    "argmax_last",
+    "task_kind",
     "lane_sum",
     "tree_sum",
     "pairwise_sum",
@@ -228,6 +232,53 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + c_exp(-x))
 
 
+def class_probabilities(logits: np.ndarray, k: int) -> np.ndarray:
+    """The executor's truncating softmax of ``logits[:k]`` (multi-class tasks):
+    the maximum taken left to right with ``>`` (a NaN first entry stays the
+    maximum), ``e_i = exp(logits[i] - max)``, the sum added left to right,
+    ``e_i / sum``. NaN in, NaN out; never divides by zero (the largest term is 1)."""
+    values = [float(logits[i]) for i in range(k)]
+    mx = values[0]
+    for x in values[1:]:
+        if x > mx:
+            mx = x
+    terms = [c_exp(x - mx) for x in values]
+    total = 0.0
+    for e in terms:
+        total += e
+    return np.array([e / total for e in terms])
+
+
+def argmax_last(probabilities: np.ndarray) -> np.ndarray:
+    """The predicted class of each row of ``probabilities`` (n, K): the index of
+    the largest entry, ties to the last one (the executor's rule: ``arg = 0;
+    for i in 1..K-1: if p[i] >= p[arg]: arg = i``); a row of NaN gives 0."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    arg = np.zeros(p.shape[0], dtype=np.intp)
+    best = p[:, 0].copy()
+    for i in range(1, p.shape[1]):
+        take = p[:, i] >= best  # False for NaN on either side
+        arg[take] = i
+        best[take] = p[take, i]
+    return arg
+
+
+_TASK_KINDS = {"regression": "regression", "binary": "binary", "multiclass": "multiclass"}
+
+
+def task_kind(classification) -> str:
+    """"regression", "binary" or "multiclass" from ``classification``: False or
+    "regression"; True or "binary" (the prediction is sigmoid(s1), as in
+    ACCURACY tasks); "multiclass" (softmax of v2[:K], as in MULTICLASS_ACCURACY
+    tasks)."""
+    if isinstance(classification, (bool, np.bool_)):
+        return "binary" if classification else "regression"
+    if isinstance(classification, str) and classification in _TASK_KINDS:
+        return _TASK_KINDS[classification]
+    raise ValueError(f"classification must be False, True, 'regression', 'binary' or "
+                     f"'multiclass', got {classification!r}")
+
+
 def float_to_index(code: float, F: int) -> int:
     """The element index of a const-set op's index code: int(float32(F) *
     float32(code)) computed in float32, clamped to F - 1."""
@@ -346,21 +397,32 @@ class ProgramModel:
     ``random_state``). ``features_size``: the number of features X must have
     (None: any, fixed at fit).
 
+    ``classification``: False or "regression" (RMS_ERROR tasks), True or
+    "binary" (ACCURACY tasks: labels 0 / 1, the prediction sigmoid(s1)),
+    "multiclass" (MULTICLASS_ACCURACY tasks: labels are class ids
+    0..K-1, the prediction softmax(v2[:K]); at least 3 vectors are
+    allocated). ``num_classes``: K for "multiclass" (None: the largest label
+    + 1, at least 2, fixed at fit); K <= F, as the one-hot label fills v1.
+
     ``fit`` zeroes the memory, seeds the generator, runs Setup, then for each
     epoch and each training example in the executor's order: ``v0 = x``,
-    ``s0 = 0``, Predict, ``s1 = sigmoid(s1)`` if ``classification``, the error
-    check, ``v0 = x``, ``s0 = y``, Learn. A prediction with ``|y - s1| >
-    max_abs_error`` or NaN stops training: the model is ``diverged`` and
+    ``s0 = 0``, Predict, ``s1 = sigmoid(s1)`` if binary, the error check
+    (``|y - s1|``), ``v0 = x``, ``s0 = y``, Learn. Multi-class: ``v0 = x``,
+    ``s0 = 0``, ``v1 = 0``, Predict, ``v2[:K] = softmax(v2[:K])`` and ``v2[K:]
+    = 0`` (written back), the error check (``|1 - v2[y]|``), ``v0 = x``,
+    ``s0 = 0``, ``v1 = one-hot(y)``, Learn. A prediction whose error is >
+    max_abs_error or NaN stops training: the model is ``diverged`` and
     predicts NaN. There is no validation between epochs (the executor's
     validation Predicts change memory, so after more than one epoch the memory
     can differ from the executor's). ``predict`` runs Predict on each row in
-    order (``v0 = row``, ``s0 = 0``) from a copy of the fitted memory and
-    generator, memory persisting from row to row, and returns ``s1`` per row
-    (classification: ``sigmoid(s1)``, not written back).
+    order (``v0 = row``, ``s0 = 0``, multi-class also ``v1 = 0``) from a copy
+    of the fitted memory and generator, memory persisting from row to row,
+    and returns ``s1`` per row (binary: ``sigmoid(s1)``; multi-class: the
+    (n, K) class probabilities softmax(v2[:K]); neither written back).
     """
 
-    def __init__(self, components, memory_sizes, *, classification: bool = False,
-                 epochs: int = 1, random_state: int = 0, epoch_seed: int | None = None,
+    def __init__(self, components, memory_sizes, *, classification=False,
+                 num_classes: int | None = None, epochs: int = 1, random_state: int = 0, epoch_seed: int | None = None,
                  max_abs_error: float = DEFAULT_MAX_ABS_ERROR,
                  features_size: int | None = None) -> None:
         components = tuple(components)
@@ -382,9 +444,23 @@ class ProgramModel:
             raise ValueError(f"max_abs_error must be a number > 0, got {max_abs_error!r}") from None
         if not max_abs_error > 0.0:  # NaN fails too
             raise ValueError(f"max_abs_error must be a number > 0, got {max_abs_error!r}")
+        kind = task_kind(classification)
+        if num_classes is not None:
+            if kind != "multiclass":
+                raise ValueError("num_classes is only for classification='multiclass'")
+            if (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+                    or num_classes < 2):
+                raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+            num_classes = int(num_classes)
+            if features_size is not None and num_classes > int(features_size):
+                raise ValueError(_too_many_classes(num_classes, int(features_size)))
         self.components = components
-        self.memory_sizes = (max(sizes[0], 2), max(sizes[1], 1), sizes[2])
-        self.classification = bool(classification)
+        # Multi-class tasks read the label from v1 and the prediction from v2.
+        self.memory_sizes = (max(sizes[0], 2), max(sizes[1], 3 if kind == "multiclass" else 1),
+                             sizes[2])
+        self.kind = kind
+        self.classification = kind != "regression"
+        self.num_classes = num_classes
         self.epochs = int(epochs)
         self.random_state = int(random_state)
         self.epoch_seed = self.random_state if epoch_seed is None else int(epoch_seed)
@@ -402,8 +478,24 @@ class ProgramModel:
             raise ValueError(f"X has {X.shape[1]} features, but the program expects "
                              f"{self.features_size} features")
 
+    def _check_classes(self, y: np.ndarray, F: int) -> int:
+        """K of a multi-class fit; the labels must be class ids 0..K-1."""
+        if not np.all((y >= 0) & (y == np.floor(y))):  # NaN fails too
+            raise ValueError("multi-class labels y must be class ids 0, 1, ..., "
+                             "num_classes - 1")
+        k = self.num_classes
+        if k is None:
+            k = max(int(y.max()) + 1, 2)
+        elif not np.all(y < k):
+            raise ValueError(f"multi-class labels y must be class ids 0..{k - 1} "
+                             f"(num_classes={k}), found {y.max()!r}")
+        if k > F:
+            raise ValueError(_too_many_classes(k, F))
+        return k
+
     def fit(self, X, y) -> ProgramModel:
-        """Train on examples ``X`` (n, F) with labels ``y`` (n,) (classification: 0 or 1)."""
+        """Train on examples ``X`` (n, F) with labels ``y`` (n,) (binary: 0 or 1;
+        multi-class: class ids 0..K-1)."""
         X = _as_2d_float(X, "X")
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
@@ -413,6 +505,9 @@ class ProgramModel:
             raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
         self._check_features(X)
         n, F = X.shape
+        multiclass = self.kind == "multiclass"
+        k = self._check_classes(y, F) if multiclass else 0
+        binary = self.kind == "binary"
         S, V, M = self.memory_sizes
         s = np.zeros(S)
         v = np.zeros((V, F))
@@ -431,45 +526,77 @@ class ProgramModel:
                     label = y[i]
                     v[0] = x
                     s[0] = 0.0
+                    if multiclass:
+                        v[1] = 0.0  # Predict cannot see the label
                     predict(s, v, m, rng)
                     steps += 1
-                    if self.classification:
-                        s[1] = sigmoid(s[1])  # written back: Learn sees the probability
-                    if not abs(label - s[1]) <= max_abs_error:  # NaN fails too
+                    if multiclass:
+                        # Written back: Learn sees the probabilities.
+                        v[2, :k] = class_probabilities(v[2], k)
+                        v[2, k:] = 0.0
+                        error = abs(1.0 - v[2, int(label)])
+                    else:
+                        if binary:
+                            # Written back: Learn sees the probability.
+                            s[1] = sigmoid(s[1])
+                        error = abs(label - s[1])
+                    if not error <= max_abs_error:  # NaN fails too
                         self.diverged = True
                         self.diverged_at = steps - 1
                         break
                     v[0] = x
-                    s[0] = label
+                    if multiclass:
+                        s[0] = 0.0
+                        v[1] = 0.0
+                        v[1, int(label)] = 1.0
+                    else:
+                        s[0] = label
                     learn(s, v, m, rng)
                 if self.diverged:
                     break
         self.features_size = F
+        if multiclass:
+            self.num_classes = k
         self.memory = (s, v, m)
         self.rng = rng
         self.train_steps = steps
         return self
 
     def predict(self, X) -> np.ndarray:
-        """``s1`` after Predict for each row of ``X`` in order (classification:
-        the probability of class 1); all NaN if training diverged."""
+        """``s1`` after Predict for each row of ``X`` in order (binary: the
+        probability of class 1; multi-class: an (n, K) array, the class
+        probabilities); all NaN if training diverged."""
         if self.memory is None or self.rng is None:
             raise ValueError("this ProgramModel is not fitted yet; call fit first")
         X = _as_2d_float(X, "X")
         self._check_features(X)
-        out = np.full(X.shape[0], np.nan)
+        multiclass = self.kind == "multiclass"
+        k = self.num_classes
+        out = np.full((X.shape[0], k) if multiclass else X.shape[0], np.nan)
         if self.diverged:
             return out
         s, v, m = (a.copy() for a in self.memory)
         rng = self.rng.copy()
         predict = self.components[1]
+        binary = self.kind == "binary"
         with np.errstate(all="ignore"):
             for i in range(X.shape[0]):
                 v[0] = X[i]
                 s[0] = 0.0
+                if multiclass:
+                    v[1] = 0.0
                 predict(s, v, m, rng)
-                out[i] = sigmoid(s[1]) if self.classification else s[1]
+                if multiclass:  # not written back, as in the executor's validation
+                    out[i] = class_probabilities(v[2], k)
+                else:
+                    out[i] = sigmoid(s[1]) if binary else s[1]
         return out
+
+
+def _too_many_classes(k: int, F: int) -> str:
+    return (f"{k} classes need at least {k} features, got {F}: a multi-class program "
+            f"reads the one-hot label from v1 and writes the class scores to v2, "
+            f"vectors of F = {F} entries, so it tells at most {F} classes apart")
 # ==== EMBEDDED RUNTIME: end ====
 
 

@@ -857,13 +857,18 @@ def compare_command(programs: tuple[Path, ...], config_path: Path, which: str | 
                    "classification), epochs and memory are taken from its search tasks.")
 @click.option("--features", "features_size", type=click.IntRange(1), default=None,
               help="Number of input features (without --config; overrides it).")
+@click.option("--kind", type=click.Choice(["regression", "binary", "multiclass"]),
+              default=None,
+              help="Estimator kind: a regressor, a binary classifier (prediction s1) "
+                   "or a multi-class one (prediction v2, labels in v1; docs/export.md). "
+                   "Default: from the config's tasks, else regression.")
 @click.option("--classification/--regression", default=None,
-              help="Estimator kind (default: from the config's tasks, else regression).")
+              help="Same as --kind binary / --kind regression.")
 @click.option("--epochs", type=click.IntRange(1), default=None,
               help="Passes over the training data in fit (default: the config's, else 1).")
 def export_command(program: Path, fmt: str, out_path: Path, config_path: Path | None,
-                   features_size: int | None, classification: bool | None,
-                   epochs: int | None) -> None:
+                   features_size: int | None, kind: str | None,
+                   classification: bool | None, epochs: int | None) -> None:
     """Write PROGRAM (a program file or a run directory's best algorithm) as a
     standalone NumPy module holding a scikit-learn–compatible estimator
     (docs/export.md)."""
@@ -873,14 +878,17 @@ def export_command(program: Path, fmt: str, out_path: Path, config_path: Path | 
 
     try:
         cfg = load_config(config_path) if config_path is not None else None
-        path, alg = load_program(program, cfg.search_tasks[0].features_size
-                                 if cfg is not None and cfg.search_tasks else None)
+        spec = cfg.tasks("search")[0] if cfg is not None else None
+        path, alg = load_program(program, spec.features_size if spec else None)
+        if kind is None and classification is not None:
+            kind = "binary" if classification else "regression"
         memory = None
-        if cfg is not None:
-            spec = cfg.search_tasks[0]
+        if cfg is not None and spec is not None:
             features_size = features_size or spec.features_size
-            if classification is None:
-                classification = spec.eval_type == EvalType.ACCURACY
+            if kind is None:
+                kind = {EvalType.ACCURACY: "binary",
+                        EvalType.MULTICLASS_ACCURACY: "multiclass"}.get(spec.eval_type,
+                                                                        "regression")
             epochs = epochs or spec.num_train_epochs
             memory = cfg.memory.covering(alg)
         if features_size is None:
@@ -888,7 +896,7 @@ def export_command(program: Path, fmt: str, out_path: Path, config_path: Path | 
                              "or --config")
         source = export_python(
             alg, features_size=features_size, memory=memory,
-            classification=bool(classification), epochs=epochs or 1,
+            classification=kind or "regression", epochs=epochs or 1,
             info={"program": str(path), "config": str(config_path or "-")},
             module_name=_module_name(out_path))
         out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -897,10 +905,11 @@ def export_command(program: Path, fmt: str, out_path: Path, config_path: Path | 
         tmp.replace(out_path)
     except (AutoMLZeroError, ValueError, OSError) as err:
         raise _fail(err) from None
-    kind = "classifier" if classification else "regressor"
-    click.echo(f"wrote {out_path}: an Evolved{kind.capitalize()} for {features_size} "
+    what = {"binary": "Classifier", "multiclass": "Classifier"}.get(kind or "", "Regressor")
+    extra = " (multi-class)" if kind == "multiclass" else ""
+    click.echo(f"wrote {out_path}: an Evolved{what}{extra} for {features_size} "
                f"features (NumPy only; `from {_module_name(out_path)} import "
-               f"Evolved{kind.capitalize()}`)")
+               f"Evolved{what}`)")
 
 
 def _module_name(path: Path) -> str:
