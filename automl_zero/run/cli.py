@@ -658,10 +658,14 @@ def _analysis_where(evaluator: Evaluator, which: str) -> str:
               help="Override a config key, e.g. --set search_tasks.0.num_tasks=3.")
 @click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), default=None,
               help="Write the simplified program here (JSON if the name ends in .json).")
+@click.option("--multiclass", is_flag=True,
+              help="Without --config: the program is for multi-class tasks (prediction "
+                   "in v2, label in v1; docs/semantics.md §4.13). With --config it "
+                   "follows the config's tasks.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def simplify_command(program: Path, config_path: Path | None, which: str,
                      tolerance: str, seed: int, overrides: tuple[str, ...],
-                     out_path: Path | None, as_json: bool) -> None:
+                     out_path: Path | None, multiclass: bool, as_json: bool) -> None:
     """Simplify PROGRAM: drop dead code and no-ops, fold constants and (with
     --config) drop what the fitness does not need; print it before and after."""
     from automl_zero.analysis.simplify import simplify
@@ -670,7 +674,8 @@ def simplify_command(program: Path, config_path: Path | None, which: str,
     try:
         tol = _analysis_number(tolerance, "--tolerance")
         alg, evaluator = _analysis_inputs(program, config_path, which, seed, overrides)
-        result = simplify(alg, evaluator, tol)
+        result = simplify(alg, evaluator, tol,
+                          multiclass=None if evaluator is not None else multiclass)
         if out_path is not None:
             save_algorithm(result.simplified, out_path,
                            "json" if out_path.suffix.lower() == ".json" else "text")
@@ -992,6 +997,47 @@ def noise_command(programs: tuple[Path, ...], features_size: int | None,
     except (AutoMLZeroError, ValueError, OSError) as err:
         raise _fail(err) from None
     reports = [(label, detect_noise(alg)) for label, alg in loaded]
+    if as_json:
+        click.echo(json.dumps({"programs": [{"program": label, **r.to_dict()}
+                                            for label, r in reports]}))
+        return
+    for label, r in reports:
+        click.echo(f"{label}: {r.summary()}")
+
+
+@cli.command("lr-decay")
+@click.argument("programs", metavar="PROGRAM...", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
+@click.option("--steps", type=click.IntRange(1), default=8000, show_default=True,
+              help="Training steps to simulate the learning rate's map for "
+                   "(examples x epochs: 800 x 10 in the fast-training experiment).")
+@click.option("--factor", type=click.FloatRange(1.0, min_open=True), default=2.0,
+              show_default=True,
+              help="How much the step size must shrink from the first to the "
+                   "last step to count as decay.")
+@click.option("--features", "features_size", type=click.IntRange(1), default=None,
+              help="Feature size: to read integer const-set indices (v3[5] = ...) "
+                   "of text programs, and F for maps over vectors or matrices "
+                   "(default 16).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def lr_decay_command(programs: tuple[Path, ...], steps: int, factor: float,
+                     features_size: int | None, as_json: bool) -> None:
+    """Detect learning-rate decay (paper §4.3, fast training) in each PROGRAM
+    (a program file, or a run directory: its best algorithm), on its
+    effective program: a step-size scalar that Learn rewrites by a fixed
+    map of itself and constants, whose simulated value shrinks by at least
+    --factor over --steps steps (docs/analysis.md §4). One line per program."""
+    from automl_zero.analysis.lr_decay import DEFAULT_FEATURES_SIZE, detect_lr_decay
+    from automl_zero.run.compare import load_program
+
+    try:
+        loaded = [load_program(p, features_size) for p in programs]
+    except (AutoMLZeroError, ValueError, OSError) as err:
+        raise _fail(err) from None
+    reports = [(label, detect_lr_decay(alg, steps, factor=factor,
+                                       features_size=features_size
+                                       or DEFAULT_FEATURES_SIZE))
+               for label, alg in loaded]
     if as_json:
         click.echo(json.dumps({"programs": [{"program": label, **r.to_dict()}
                                             for label, r in reports]}))

@@ -105,8 +105,11 @@ def fitness_from_predictions(labels: np.ndarray, predictions: np.ndarray,
         if p.ndim != 2 or p.shape[0] != y.size or y.size == 0:
             raise ValueError(f"need (labels, classes) predictions for {y.size} labels, "
                              f"got shape {p.shape}")
-        # argmax with ties to the last index: the first maximum of the reversed row
-        arg = p.shape[1] - 1 - np.argmax(p[:, ::-1], axis=1)
+        # The executor's argmax: ties go to the last class, NaN never wins
+        # (a row of NaN predicts class 0).
+        arg = np.zeros(y.size, dtype=np.int64)
+        for i in range(1, p.shape[1]):
+            arg = np.where(p[:, i] >= p[np.arange(y.size), arg], i, arg)
         wrong = (arg != y).astype(np.float64)
         return 1.0 - float(np.add.accumulate(wrong)[-1]) / y.size
     y = np.asarray(labels, dtype=np.float64).ravel()

@@ -293,7 +293,7 @@ class SearchDriver:
         if not needs_compile(batch):
             return
         self._emit("compiling", features_size=batch.features_size)
-        execute([Algorithm((), (), ())], batch, MemorySpec(2, 1, 0), [0])
+        execute([Algorithm((), (), ())], batch, MemorySpec(2, 3, 0), [0])
 
     def _make_tasks(self, group_specs: list[list[TaskSpec]]) -> None:
         self._tasks = [make_tasks(specs) for specs in group_specs]
