@@ -36,11 +36,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from automl_zero.analysis.dataflow import Address
+from automl_zero.analysis.dataflow import inputs as _inputs
+from automl_zero.analysis.dataflow import kills as _kills
+from automl_zero.analysis.dataflow import output as _output
 from automl_zero.analysis.simplify import common_seed, effective_positions
 from automl_zero.language.algorithm import COMPONENT_FUNCTIONS, Algorithm
-from automl_zero.language.effective import PARTIAL_WRITE_OPS, effective_algorithm
+from automl_zero.language.effective import effective_algorithm
 from automl_zero.language.instruction import Instruction
-from automl_zero.language.ops import OPS, Kind
+from automl_zero.language.ops import Kind
 from automl_zero.language.printer import COMPONENT_NAMES
 
 __all__ = [
@@ -64,7 +68,7 @@ ROLE_ERROR = "error computation"
 ROLE_HELPER = "learning-rule helper"
 ROLES = (ROLE_INITIALISATION, ROLE_FORWARD, ROLE_LEARNING_RULE, ROLE_ERROR, ROLE_HELPER)
 
-_Address = tuple[Kind, int]
+_Address = Address
 _LABEL: _Address = (Kind.SCALAR, 0)
 _PREDICTION: _Address = (Kind.SCALAR, 1)
 _IO = frozenset({(Kind.SCALAR, 0), (Kind.VECTOR, 0)})  # written before each component
@@ -105,20 +109,7 @@ class Ablation:
                 "fitness_change": self.fitness_change, "essential": self.essential}
 
 
-def _inputs(ins: Instruction) -> list[_Address]:
-    spec = OPS[ins.op]
-    return [(k, a) for k, a in ((spec.in1, ins.in1), (spec.in2, ins.in2))
-            if k != Kind.NONE]
 
-
-def _output(ins: Instruction) -> _Address | None:
-    spec = OPS[ins.op]
-    return None if spec.out == Kind.NONE else (spec.out, ins.out)
-
-
-def _kills(ins: Instruction) -> bool:
-    """Whole-value write: the output's old value is gone after it."""
-    return OPS[ins.op].out != Kind.NONE and ins.op not in PARTIAL_WRITE_OPS
 
 
 def _upward_exposed(component: tuple[Instruction, ...]) -> list[set[_Address]]:

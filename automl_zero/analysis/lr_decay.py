@@ -93,10 +93,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from automl_zero.analysis.dataflow import Address
+from automl_zero.analysis.dataflow import inputs as _inputs
+from automl_zero.analysis.dataflow import kills as _kills
+from automl_zero.analysis.dataflow import output as _output
 from automl_zero.analysis.noise import Site
 from automl_zero.export.runtime import RowComponent, Xoshiro256Plus
 from automl_zero.language.algorithm import Algorithm
-from automl_zero.language.effective import PARTIAL_WRITE_OPS, effective_algorithm
+from automl_zero.language.effective import effective_algorithm
 from automl_zero.language.instruction import Instruction
 from automl_zero.language.ops import OP_BY_NAME, OPS, Kind
 
@@ -107,7 +111,7 @@ DEFAULT_STEPS = 8000  # 800 training examples x 10 epochs (§4.3 fast training)
 DEFAULT_FACTOR = 2.0
 DEFAULT_FEATURES_SIZE = 16  # F of the §4.3 configs (maps over vectors only)
 
-_Address = tuple[Kind, int]
+_Address = Address
 _LABEL: _Address = (Kind.SCALAR, 0)
 _PREDICTION: _Address = (Kind.SCALAR, 1)
 _FEATURES: _Address = (Kind.VECTOR, 0)
@@ -138,19 +142,7 @@ def _name(address: _Address) -> str:
     return f"{address[0].letter}{address[1]}"
 
 
-def _inputs(ins: Instruction) -> list[_Address]:
-    spec = OPS[ins.op]
-    return [(k, a) for k, a in ((spec.in1, ins.in1), (spec.in2, ins.in2))
-            if k != Kind.NONE]
 
-
-def _output(ins: Instruction) -> _Address | None:
-    spec = OPS[ins.op]
-    return None if spec.out == Kind.NONE else (spec.out, ins.out)
-
-
-def _kills(ins: Instruction) -> bool:
-    return OPS[ins.op].out != Kind.NONE and ins.op not in PARTIAL_WRITE_OPS
 
 
 def _writes(component: Iterable[Instruction]) -> set[_Address]:

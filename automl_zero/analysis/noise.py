@@ -65,15 +65,19 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from automl_zero.analysis.dataflow import Address
+from automl_zero.analysis.dataflow import inputs as _inputs
+from automl_zero.analysis.dataflow import kills as _kills
+from automl_zero.analysis.dataflow import output as _output
 from automl_zero.language.algorithm import COMPONENT_FUNCTIONS, Algorithm
-from automl_zero.language.effective import PARTIAL_WRITE_OPS, effective_algorithm
+from automl_zero.language.effective import effective_algorithm
 from automl_zero.language.instruction import Instruction
 from automl_zero.language.ops import OP_BY_NAME, OPS, Kind
 from automl_zero.language.printer import COMPONENT_NAMES
 
 __all__ = ["NoiseReport", "Site", "detect_noise"]
 
-_Address = tuple[Kind, int]
+_Address = Address
 _Taint = dict[_Address, frozenset["Site"]]  # address -> noise sources (never empty)
 _FEATURES: _Address = (Kind.VECTOR, 0)
 _PREDICTION: _Address = (Kind.SCALAR, 1)
@@ -162,23 +166,10 @@ class NoiseReport:
 
 
 # --------------------------------------------------------------------------
-# Dataflow helpers (as in ablate.py)
+# Dataflow helpers
 
 
-def _inputs(ins: Instruction) -> list[_Address]:
-    spec = OPS[ins.op]
-    return [(k, a) for k, a in ((spec.in1, ins.in1), (spec.in2, ins.in2))
-            if k != Kind.NONE]
 
-
-def _output(ins: Instruction) -> _Address | None:
-    spec = OPS[ins.op]
-    return None if spec.out == Kind.NONE else (spec.out, ins.out)
-
-
-def _kills(ins: Instruction) -> bool:
-    """Whole-value write: the output's old value is gone after it."""
-    return OPS[ins.op].out != Kind.NONE and ins.op not in PARTIAL_WRITE_OPS
 
 
 def _without_io(taint: _Taint) -> _Taint:

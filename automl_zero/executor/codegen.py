@@ -133,6 +133,23 @@ def _gaussian(rng):
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
+def _softmax(v, blk, w, k, out):
+    \"\"\"Truncating softmax of the logits v2[:k] of lane (blk, w) into out[:k]
+    (docs/semantics.md §4.13). Any NaN or infinite logit makes every
+    probability NaN (inf - inf).\"\"\"
+    mx = v[blk, 2, 0, w]
+    for i in range(1, k):
+        if v[blk, 2, i, w] > mx:
+            mx = v[blk, 2, i, w]
+    total = 0.0
+    for i in range(k):
+        out[i] = np.exp(v[blk, 2, i, w] - mx)
+        total += out[i]
+    for i in range(k):
+        out[i] = out[i] / total
+
+
+@nb.njit(cache=True, error_model="numpy", nogil=True, boundscheck=False)
 def _copy_lane(s, v, m, l, s_to, v_to, m_to, l_to):
     \"\"\"Copy lane ``l`` of memory (s, v, m) to lane ``l_to`` of (s_to, v_to, m_to).\"\"\"
     b, w = l // W, l % W
@@ -229,7 +246,7 @@ def execute_group(code, data, starts, seeds,
     tv = np.zeros((F, W))
     tm = np.zeros((F, F, W))
     tr = np.zeros((max(F * F, 4), W))
-    probs = np.zeros(F)  # class probabilities of one validation prediction
+    probs = np.zeros(F)  # class probabilities of one prediction
     rng = (np.zeros(4, dtype=np.uint64), np.zeros(2))  # the random ops' state
     lane_task = np.zeros(NB * W, dtype=np.int64)  # the task each lane runs
     valid_ok = np.zeros(NB * W, dtype=np.bool_)
@@ -296,17 +313,9 @@ def execute_group(code, data, starts, seeds,
                             # probabilities), zeros after; error 1 - p(label).
                             blk = l // W
                             w = l % W
-                            mx = v[blk, 2, 0, w]
-                            for i in range(1, k):
-                                if v[blk, 2, i, w] > mx:
-                                    mx = v[blk, 2, i, w]
-                            total = 0.0
+                            _softmax(v, blk, w, k, probs)
                             for i in range(k):
-                                e = np.exp(v[blk, 2, i, w] - mx)
-                                v[blk, 2, i, w] = e
-                                total += e
-                            for i in range(k):
-                                v[blk, 2, i, w] = v[blk, 2, i, w] / total
+                                v[blk, 2, i, w] = probs[i]
                             for i in range(k, F):
                                 v[blk, 2, i, w] = 0.0
                             abs_err[l] = abs(1.0 - v[blk, 2, int(train_y[t, gdone]), w])
@@ -402,20 +411,10 @@ def execute_group(code, data, starts, seeds,
                         if k > 0:
                             # Softmax of v2[:k] (not written back), then the argmax;
                             # ties go to the last class (the original's Argmax).
-                            blk = l // W
-                            w = l % W
-                            mx = v[blk, 2, 0, w]
-                            for i in range(1, k):
-                                if v[blk, 2, i, w] > mx:
-                                    mx = v[blk, 2, i, w]
-                            total = 0.0
-                            for i in range(k):
-                                probs[i] = np.exp(v[blk, 2, i, w] - mx)
-                                total += probs[i]
+                            _softmax(v, l // W, l % W, k, probs)
                             arg = 0
-                            for i in range(k):
-                                probs[i] = probs[i] / total
-                                if i > 0 and probs[i] >= probs[arg]:
+                            for i in range(1, k):
+                                if probs[i] >= probs[arg]:
                                     arg = i
                             abs_err[l] = 0.0 if arg == int(label) else 1.0
                             loss[l] += abs_err[l]
