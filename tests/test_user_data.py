@@ -403,7 +403,8 @@ def test_spec_errors_name_the_key(tmp_path):
         ({"path": str(csv_path), "eval_type": "ACCURACY"},
          r"t\.eval_type: user_regression_task must use RMS_ERROR"),
         ({"path": str(csv_path), "dataset_name": "npz"},
-         r"t\.dataset_name: only valid for projected_binary_classification_task, not"),
+         r"t\.dataset_name: only valid for projected_binary_classification_task, "
+         r"projected_multiclass_classification_task, not"),
     ]
     for extra, message in cases:
         with pytest.raises(ConfigError, match=message):
