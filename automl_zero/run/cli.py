@@ -976,6 +976,26 @@ def rs_vs_evolution_command(setting: str, evaluations: int | None, experiments: 
         click.echo(result.format())
 
 
+@experiment_group.command("rs-vs-evolution-figure")
+@click.argument("results", metavar="RESULT.json...", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Image file (.png, .pdf, .svg).")
+@click.option("--title", default=None, help="Title (default: the paper's Figure 4).")
+def rs_vs_evolution_figure_command(results: tuple[Path, ...], output: Path,
+                                   title: str | None) -> None:
+    """Draw `rs-vs-evolution --json` results: per file, the success rates of
+    random search and evolution with their 95 % intervals and the ratio
+    (the content of the paper's Figure 4)."""
+    from automl_zero.run.experiments.rs_vs_evolution_figure import plot_results
+
+    try:
+        path = plot_results(results, output, title)
+    except (AutoMLZeroError, ValueError, OSError) as err:
+        raise _fail(err) from None
+    click.echo(f"wrote {path}")
+
+
 @cli.command("noise")
 @click.argument("programs", metavar="PROGRAM...", nargs=-1, required=True,
                 type=click.Path(path_type=Path))
